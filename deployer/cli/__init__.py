@@ -1,0 +1,81 @@
+"""The `deployer` command line: thin Typer wiring over the core modules.
+
+Every command's logic lives in a core module that never imports typer; those raise
+`DeployerError`, which `DeployerGroup` turns into one line on stderr and the error's
+exit code. Exit codes: 0 ok, 1 failure, 2 bad input or usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from deployer import __version__
+from deployer.errors import EXIT_INTERRUPTED, DeployerError
+
+
+class DeployerGroup(TyperGroup):
+    """Runs a command; a `DeployerError` becomes one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DeployerError as exc:
+            typer.secho(f"error: {exc.message}", err=True, fg="red")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.secho("interrupted", err=True, fg="yellow")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+app = typer.Typer(
+    cls=DeployerGroup,
+    help="Ship a serverless web app to AWS with Terraform, one isolated environment at a time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"deployer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Ship a serverless web app to AWS with Terraform, one isolated environment at a time."""
+
+
+def _register_commands() -> None:
+    # Each command family lives in its own module under deployer/cli/ and registers itself
+    # through `register(app)`. Those modules import only typer/rich at import time (core
+    # modules are imported inside the commands), so `deployer --help` stays fast.
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # raised outside a command (e.g. while parsing)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,103 @@
+"""Shared fixtures: an isolated environment, the provider mirror, a copy of the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deployer.provider_mirror import MIRROR_ENV, aws_versions_in, render_cli_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# What a copy of the project needs; generated and local-only folders stay behind.
+PROJECT_PARTS = ("pyproject.toml", "envs", "terraform", "modules", "lambda_src")
+COPY_IGNORE = shutil.ignore_patterns(
+    ".deployer", ".terraform", "__pycache__", "*.pyc", ".terraform.lock.hcl", "*.tfstate*"
+)
+
+
+def _discover_mirror() -> Path | None:
+    """Find a filesystem mirror holding the AWS provider (never a hard-coded path)."""
+    value = os.environ.get(MIRROR_ENV)
+    if value:
+        return Path(value)
+    try:
+        out = subprocess.run(
+            ["find", "/", "-xdev", "-maxdepth", "9", "-name", "terraform-provider-aws_*"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        path = Path(line)
+        for parent in path.parents:
+            if parent.name == "registry.terraform.io":
+                return parent.parent
+    return None
+
+
+@pytest.fixture(scope="session")
+def provider_mirror() -> Path:
+    """The offline AWS provider mirror; its absence fails the test (no silent skip)."""
+    mirror = _discover_mirror()
+    if mirror is None or not aws_versions_in(mirror):
+        pytest.fail(
+            f"No AWS provider mirror found: set {MIRROR_ENV} to the folder that holds "
+            "registry.terraform.io/hashicorp/aws (or give the machine registry access)."
+        )
+    os.environ[MIRROR_ENV] = str(mirror)  # session-wide: every later test sees the same mirror
+    return mirror
+
+
+@pytest.fixture(scope="session")
+def terraform_cli_config(provider_mirror: Path, tmp_path_factory) -> Path:
+    """A Terraform CLI config file that installs hashicorp/aws from the mirror."""
+    from deployer.provider_mirror import ProviderMirror
+
+    mirror = ProviderMirror(
+        path=provider_mirror, aws_versions=aws_versions_in(provider_mirror), source="tests"
+    )
+    path = tmp_path_factory.mktemp("tfcli") / "terraformrc"
+    path.write_text(render_cli_config(mirror, None), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def terraform_env(terraform_cli_config: Path, tmp_path: Path) -> dict[str, str]:
+    """Environment for running the real `terraform` binary directly in a test."""
+    env = dict(os.environ)
+    env["TF_CLI_CONFIG_FILE"] = str(terraform_cli_config)
+    env["TF_IN_AUTOMATION"] = "1"
+    env["CHECKPOINT_DISABLE"] = "1"
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's AWS profile, real credentials or deployer settings."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "DEPLOYER_")) and name != MIRROR_ENV:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("CHECKPOINT_DISABLE", "1")
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of this repository's project files at a fresh path, as a user's clone would be."""
+    dest = tmp_path / "project"
+    dest.mkdir()
+    for part in PROJECT_PARTS:
+        src = REPO_ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=COPY_IGNORE)
+        elif src.is_file():
+            shutil.copy2(src, dest / part)
+    return dest
