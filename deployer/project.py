@@ -22,6 +22,8 @@ class Settings:
     protected: tuple[str, ...] = ("preprod", "prod")
     provider_mirror: str = ""
     branches: dict[str, str] = field(default_factory=dict)
+    # Environments served by the embedded AWS emulator (a moto server on loopback).
+    emulated: tuple[str, ...] = ("local",)
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,15 @@ def load_settings(pyproject: Path, raw: dict) -> Settings:
         raise UserInputError(
             f'{where}.branches must map branch names to environment names, e.g. main = "prod".'
         )
+    emulated = raw.get("emulated", ["local"])
+    if not isinstance(emulated, list) or not all(isinstance(e, str) for e in emulated):
+        raise UserInputError(f"{where}: emulated must be a list of environment names.")
     return Settings(
-        app=app, protected=tuple(protected), provider_mirror=mirror, branches=dict(branches)
+        app=app,
+        protected=tuple(protected),
+        provider_mirror=mirror,
+        branches=dict(branches),
+        emulated=tuple(emulated),
     )
 
 
