@@ -1,0 +1,119 @@
+"""What a saved Terraform plan will change: addresses and actions, never values.
+
+`summarize_plan` reads the output of `terraform show -json <planfile>`. That JSON holds
+every attribute value in clear, sensitive ones included, so nothing here ever copies a
+value: a summary is only resource addresses, output names and the action on each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deployer.errors import DeployerError
+
+# The actions counted in every summary, in the order people read them.
+COUNTED_ACTIONS = ("create", "update", "replace", "delete")
+# Actions that lose something that exists today.
+DESTRUCTIVE_ACTIONS = ("replace", "delete")
+
+# `change.actions` in Terraform's JSON plan format -> one action word.
+_ACTIONS = {
+    ("create",): "create",
+    ("update",): "update",
+    ("delete",): "delete",
+    ("delete", "create"): "replace",  # destroy first, then create (the default)
+    ("create", "delete"): "replace",  # create_before_destroy
+    ("read",): "read",
+    ("forget",): "forget",  # a `removed` block with destroy = false: leaves state only
+    ("create", "forget"): "replace",  # replaced, the old object forgotten instead of destroyed
+}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One resource instance (or output) and what the plan does to it."""
+
+    address: str
+    action: str  # "create" | "update" | "replace" | "delete" | "read" | "forget"
+
+    def as_dict(self) -> dict:
+        return {"address": self.address, "action": self.action}
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """The changes of one plan, in the order Terraform lists them."""
+
+    changes: tuple[ResourceChange, ...]
+    # Root module outputs whose value changes; the address is `output.<name>`.
+    output_changes: tuple[ResourceChange, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Resource changes per action: always the keys create, update, replace, delete."""
+        counts = dict.fromkeys(COUNTED_ACTIONS, 0)
+        for change in self.changes:
+            if change.action in counts:
+                counts[change.action] += 1
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        """True when applying the plan would change anything (resources or outputs)."""
+        return bool(self.changes or self.output_changes)
+
+    @property
+    def destructive(self) -> tuple[ResourceChange, ...]:
+        """The changes that destroy an existing object: replacements and deletions."""
+        return tuple(c for c in self.changes if c.action in DESTRUCTIVE_ACTIONS)
+
+    def as_dict(self) -> dict:
+        """The summary as plain JSON-ready data (for `--json`)."""
+        return {
+            "has_changes": self.has_changes,
+            "counts": self.counts,
+            "destructive": [c.address for c in self.destructive],
+            "changes": [c.as_dict() for c in self.changes],
+            "output_changes": [c.as_dict() for c in self.output_changes],
+        }
+
+
+def _action(actions: object, where: str) -> str | None:
+    """The action word for a `change.actions` list; None for no-op."""
+    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+        raise DeployerError(
+            f"The plan JSON has no valid change.actions for {where}: "
+            "re-create the plan with a supported Terraform (>= 1.7)."
+        )
+    if actions == ["no-op"]:
+        return None
+    action = _ACTIONS.get(tuple(actions))
+    if action is None:
+        raise DeployerError(
+            f"The plan JSON has an unknown action {actions!r} for {where}: "
+            "this Terraform is newer than the deployer understands; upgrade the deployer."
+        )
+    return action
+
+
+def summarize_plan(show_json: dict) -> PlanSummary:
+    """The summary of `terraform show -json <planfile>` output (addresses and actions only)."""
+    if not isinstance(show_json, dict):
+        raise DeployerError(
+            "The plan JSON is not an object: pass the output of `terraform show -json <planfile>`."
+        )
+    changes = []
+    for entry in show_json.get("resource_changes") or []:
+        address = str(entry.get("address", "?"))
+        if entry.get("deposed"):
+            address = f"{address} (deposed object {entry['deposed']})"
+        action = _action((entry.get("change") or {}).get("actions"), address)
+        if action is not None:
+            changes.append(ResourceChange(address=address, action=action))
+    outputs = []
+    for name, change in sorted((show_json.get("output_changes") or {}).items()):
+        address = f"output.{name}"
+        action = _action((change or {}).get("actions"), address)
+        if action is not None:
+            outputs.append(ResourceChange(address=address, action=action))
+    return PlanSummary(changes=tuple(changes), output_changes=tuple(outputs))
