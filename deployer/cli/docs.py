@@ -1,0 +1,57 @@
+"""`deployer docs`: a Terraform module README's inputs/outputs tables, from the module's code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deployer.cli.output import console, print_json
+
+
+def docs(
+    module_dirs: list[Path] = typer.Argument(  # noqa: B008 (typer's declaration style)
+        None, help="Module folders (each with variables.tf and a README.md with markers)."
+    ),
+    all_modules: bool = typer.Option(
+        False, "--all", help="Every module folder under the project's modules/."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 when a README is out of date (for CI)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+) -> None:
+    """Generate the inputs/outputs tables between the markers of each module's README.md."""
+    from deployer.errors import DeployerError, UserInputError
+    from deployer.module_docs import discover_modules, generate
+
+    dirs = list(module_dirs or [])
+    if all_modules:
+        from deployer.project import find_project
+
+        dirs += [d for d in discover_modules(find_project().modules_dir) if d not in dirs]
+    if not dirs:
+        raise UserInputError("No module folder given: pass one or more module dirs, or --all.")
+    results = generate(dirs, check=check)
+    stale = [r for r in results if not r.up_to_date]
+    if json_out:
+        print_json(
+            {"check": check, "ok": not (check and stale), "modules": [r.as_dict() for r in results]}
+        )
+    else:
+        for r in results:
+            if r.written:
+                console.print(f"updated {r.readme}")
+            elif r.up_to_date:
+                console.print(f"up to date {r.readme}")
+    if check and stale:
+        names = ", ".join(str(r.readme) for r in stale)
+        fix = " ".join(str(r.module) for r in stale)
+        verb = "is" if len(stale) == 1 else "are"
+        raise DeployerError(
+            f"{names} {verb} out of date: run `deployer docs {fix}` and commit the result."
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(docs)

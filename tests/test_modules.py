@@ -1,0 +1,175 @@
+"""Every module under modules/: layout, `terraform test`, its example, README tables, checkov.
+
+Modules are discovered, so a new folder under modules/ is tested without editing this file.
+Terraform runs on a copy of the module in tmp_path: the repository never gets a `.terraform/`
+or lock file from the tests, and xdist workers never share a working directory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from deployer.cli import app
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MODULES_DIR = REPO_ROOT / "modules"
+MODULES = (
+    sorted(d for d in MODULES_DIR.iterdir() if d.is_dir() and not d.name.startswith((".", "_")))
+    if MODULES_DIR.is_dir()
+    else []
+)
+REQUIRED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
+# A safety net against a wedged child, not a performance assertion.
+TERRAFORM_TIMEOUT = 900
+CHECKOV_VENV = REPO_ROOT / ".deployer" / "tools" / "checkov-venv"
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command; a non-zero exit fails the test with the command and its output."""
+    proc = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TERRAFORM_TIMEOUT
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"{' '.join(args)} (in {cwd}) exited {proc.returncode}:\n{output}"
+    return output
+
+
+def _init(cwd: Path, env: dict[str, str]) -> None:
+    _run(["terraform", "init", "-input=false", "-no-color", "-backend=false"], cwd, env)
+
+
+@pytest.fixture(params=MODULES, ids=[m.name for m in MODULES])
+def module(request: pytest.FixtureRequest) -> Path:
+    """Each module folder in turn: every test taking it runs once per module."""
+    return request.param
+
+
+@pytest.fixture
+def module_copy(module: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the module under test."""
+    dest = tmp_path / module.name
+    shutil.copytree(module, dest, ignore=COPY_IGNORE)
+    return dest
+
+
+def test_modules_exist() -> None:
+    assert MODULES, f"no module folders found under {MODULES_DIR}"
+
+
+def test_terraform_fmt_is_clean() -> None:
+    _run(["terraform", "fmt", "-check", "-recursive", "-diff", "-no-color", "modules"], REPO_ROOT)
+
+
+def test_module_layout(module: Path) -> None:
+    missing = [name for name in REQUIRED_FILES if not (module / name).is_file()]
+    assert not missing, f"{module.name} lacks {', '.join(missing)}"
+    assert (module / "examples" / "basic").is_dir(), f"{module.name} lacks examples/basic/"
+    assert list((module / "tests").glob("*.tftest.hcl")), f"{module.name} lacks tests/*.tftest.hcl"
+    versions = (module / "versions.tf").read_text(encoding="utf-8")
+    assert re.search(r'required_version\s*=\s*">=\s*1\.7"', versions), versions
+
+
+def test_every_validation_rule_has_a_reject_run(module: Path) -> None:
+    """One `run "reject_<rule>"` with expect_failures per `validation` block (style.md)."""
+    rules = sum(
+        len(re.findall(r"^\s*validation\s*\{", tf.read_text(encoding="utf-8"), re.M))
+        for tf in module.glob("*.tf")
+    )
+    tests = "\n".join(
+        t.read_text(encoding="utf-8") for t in (module / "tests").glob("*.tftest.hcl")
+    )
+    rejects = re.findall(r'^run\s+"reject_[^"]+"\s*\{(.*?)^\}', tests, re.M | re.S)
+    assert all("expect_failures" in body for body in rejects), "a reject_ run lacks expect_failures"
+    assert len(rejects) >= rules, (
+        f"{module.name} has {rules} validation rules but {len(rejects)} reject_ runs"
+    )
+
+
+def test_module_terraform_test(module_copy: Path, terraform_env: dict[str, str]) -> None:
+    _init(module_copy, terraform_env)
+    output = _run(["terraform", "test", "-no-color"], module_copy, terraform_env)
+    match = re.search(r"Success! (\d+) passed, 0 failed", output)
+    assert match and int(match.group(1)) > 0, output
+
+
+def test_module_example_validates(module_copy: Path, terraform_env: dict[str, str]) -> None:
+    example = module_copy / "examples" / "basic"
+    _init(example, terraform_env)
+    _run(["terraform", "validate", "-no-color"], example, terraform_env)
+
+
+def test_module_readme_is_current(module: Path) -> None:
+    result = CliRunner().invoke(app, ["docs", str(module), "--check"])
+    assert result.exit_code == 0, result.output
+
+
+def _checkov_from_venv() -> Path:
+    """checkov in its own venv: its bc-python-hcl2 clashes with python-hcl2 in ours."""
+    binary = CHECKOV_VENV / "bin" / "checkov"
+    CHECKOV_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(CHECKOV_VENV.parent / "checkov-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers install it once, one at a time
+        if not binary.is_file():
+            subprocess.run([sys.executable, "-m", "venv", str(CHECKOV_VENV)], check=True)
+            subprocess.run(
+                [str(CHECKOV_VENV / "bin" / "pip"), "install", "--quiet", "checkov"], check=True
+            )
+    return binary
+
+
+@pytest.fixture(scope="session")
+def checkov_bin() -> str:
+    """$CHECKOV_BIN, else `checkov` on PATH, else one installed under .deployer/tools/."""
+    return os.environ.get("CHECKOV_BIN") or shutil.which("checkov") or str(_checkov_from_venv())
+
+
+def _checkov_summary(stdout: str) -> tuple[dict, list[str]]:
+    data = json.loads(stdout)
+    reports = data if isinstance(data, list) else [data]
+    summary = {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0}
+    failed_ids = []
+    for report in reports:
+        counts = report.get("summary", report)  # an empty scan prints only the summary
+        for key in summary:
+            summary[key] += counts.get(key, 0)
+        for check in report.get("results", {}).get("failed_checks", []):
+            failed_ids.append(f"{check['check_id']} {check['resource']} ({check['file_path']})")
+    return summary, failed_ids
+
+
+def test_module_checkov_has_no_failed_checks(module_copy: Path, checkov_bin: str) -> None:
+    proc = subprocess.run(
+        [
+            checkov_bin,
+            "-d",
+            str(module_copy),
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TERRAFORM_TIMEOUT,
+    )
+    assert proc.stdout.strip(), f"checkov printed nothing (exit {proc.returncode}):\n{proc.stderr}"
+    summary, failed = _checkov_summary(proc.stdout)
+    assert summary["parsing_errors"] == 0, f"checkov could not parse {module_copy.name}"
+    assert summary["passed"] + summary["failed"] > 0, f"checkov found nothing to check: {summary}"
+    assert summary["failed"] == 0, f"checkov failed checks in {module_copy.name}:\n" + "\n".join(
+        failed
+    )
