@@ -1,0 +1,294 @@
+"""The state bucket of an environment, created with boto3 (Terraform cannot create its own).
+
+`envs/<env>.backend.hcl` names the bucket and its region. `bootstrap` makes the bucket
+what a Terraform state bucket should be: versioned, encrypted by default, every kind
+of public access blocked, and reachable over TLS only. It is idempotent: a second run
+changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deployer.errors import DeployerError, UserInputError
+from deployer.project import Project
+
+TLS_ONLY_SID = "DenyInsecureTransport"
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """What bootstrap needs from `envs/<env>.backend.hcl`."""
+
+    path: Path
+    bucket: str
+    region: str
+    key: str = ""
+    use_path_style: bool = False
+
+
+@dataclass
+class BootstrapResult:
+    """What `bootstrap` found and did."""
+
+    env: str
+    bucket: str
+    region: str
+    created: bool = False
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def already_set_up(self) -> bool:
+        return not self.created and not self.changed
+
+    @property
+    def summary(self) -> str:
+        if self.already_set_up:
+            return f"State bucket {self.bucket} ({self.region}) is already set up."
+        verb = "Created" if self.created else "Updated"
+        return f"{verb} state bucket {self.bucket} ({self.region}): {', '.join(self.changed)}."
+
+    def as_dict(self) -> dict:
+        return {
+            "env": self.env,
+            "bucket": self.bucket,
+            "region": self.region,
+            "created": self.created,
+            "changed": list(self.changed),
+            "already_set_up": self.already_set_up,
+        }
+
+
+def _unquote(value: Any) -> Any:
+    # python-hcl2 >= 7 keeps the quotes of string values.
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def read_backend_config(project: Project, env_name: str) -> BackendConfig:
+    """Bucket, region and key of an environment's S3 backend; names the file on any error."""
+    import hcl2
+
+    path = project.envs_dir / f"{env_name}.backend.hcl"
+    rel = path.relative_to(project.root) if path.is_relative_to(project.root) else path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError(
+            f"{rel} is missing: every environment needs its S3 backend settings (bucket, key, "
+            "region); copy another environment's file and change the key."
+        ) from None
+    try:
+        raw = {k: _unquote(v) for k, v in hcl2.loads(text).items()}
+    except Exception as exc:  # python-hcl2 raises lark errors of many kinds
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserInputError(f"{rel} is not valid HCL ({first}); fix the syntax.") from None
+    for name in ("bucket", "region"):
+        value = raw.get(name)
+        if not isinstance(value, str) or not value:
+            raise UserInputError(
+                f'{rel}: {name} is missing; add e.g. {name} = "..." (the state bucket\'s '
+                f"{'name' if name == 'bucket' else 'AWS region'})."
+            )
+    return BackendConfig(
+        path=path,
+        bucket=raw["bucket"],
+        region=raw["region"],
+        key=str(raw.get("key") or ""),
+        use_path_style=raw.get("use_path_style") is True,
+    )
+
+
+def s3_client(environ: Mapping[str, str], region: str, path_style: bool = False) -> Any:
+    """An S3 client built from `environ` (never from os.environ's emulator-free state)."""
+    from deployer.aws_env import client
+
+    return client(environ, "s3", region, path_style=path_style)
+
+
+def bootstrap(project: Project, env_name: str, environ: Mapping[str, str]) -> BootstrapResult:
+    """Create or complete the state bucket of `env_name` using the AWS environment `environ`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    config = read_backend_config(project, env_name)
+    s3 = s3_client(environ, config.region, config.use_path_style)
+    result = BootstrapResult(env=env_name, bucket=config.bucket, region=config.region)
+    try:
+        result.created = _ensure_bucket(s3, config)
+        _ensure_versioning(s3, config, result)
+        _ensure_encryption(s3, config, result)
+        _ensure_public_access_block(s3, config, result)
+        _ensure_tls_only_policy(s3, config, result)
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise DeployerError(
+            f"Setting up state bucket {config.bucket} failed: {err.get('Code')}: "
+            f"{err.get('Message') or exc}; check the credentials' S3 permissions."
+        ) from None
+    except BotoCoreError as exc:
+        raise DeployerError(
+            f"Cannot reach S3 to set up state bucket {config.bucket} ({exc}); check the "
+            "network and the AWS credentials."
+        ) from None
+    if result.created:
+        result.changed.insert(0, "created")
+    return result
+
+
+def _bucket_region(response_or_error: Mapping[str, Any]) -> str | None:
+    meta = response_or_error.get("ResponseMetadata", {})
+    headers = meta.get("HTTPHeaders", {}) if isinstance(meta, Mapping) else {}
+    return response_or_error.get("BucketRegion") or headers.get("x-amz-bucket-region")
+
+
+def _wrong_region(config: BackendConfig, actual: str) -> DeployerError:
+    return UserInputError(
+        f"State bucket {config.bucket} exists in region {actual}, but {config.path.name} says "
+        f'region = "{config.region}": set region = "{actual}" there (or pick another bucket '
+        "name)."
+    )
+
+
+def _other_account(config: BackendConfig) -> DeployerError:
+    return UserInputError(
+        f"State bucket {config.bucket} exists but belongs to another AWS account (or these "
+        f"credentials may not use it): pick another bucket name in {config.path.name}; "
+        "bucket names are global across all accounts."
+    )
+
+
+def _ensure_bucket(s3: Any, config: BackendConfig) -> bool:
+    """True when the bucket was created now; errors for another account or region."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = s3.head_bucket(Bucket=config.bucket)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = str(exc.response.get("Error", {}).get("Code"))
+        if status == 403 or code in ("403", "AccessDenied", "Forbidden"):
+            raise _other_account(config) from None
+        if status == 301 or code in ("301", "PermanentRedirect"):
+            raise _wrong_region(config, _bucket_region(exc.response) or "another region") from None
+        if status != 404 and code not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    else:
+        actual = _bucket_region(head)
+        if actual and actual != config.region:
+            raise _wrong_region(config, actual)
+        return False
+    kwargs: dict[str, Any] = {"Bucket": config.bucket}
+    if config.region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
+    try:
+        s3.create_bucket(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "BucketAlreadyExists":
+            raise _other_account(config) from None
+        if code != "BucketAlreadyOwnedByYou":
+            raise
+        location = s3.get_bucket_location(Bucket=config.bucket).get("LocationConstraint")
+        actual = location or "us-east-1"
+        if actual != config.region:
+            raise _wrong_region(config, actual) from None
+        return False
+    return True
+
+
+def _ensure_versioning(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
+    if s3.get_bucket_versioning(Bucket=config.bucket).get("Status") == "Enabled":
+        return
+    s3.put_bucket_versioning(Bucket=config.bucket, VersioningConfiguration={"Status": "Enabled"})
+    result.changed.append("versioning enabled")
+
+
+def _ensure_encryption(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        rules = s3.get_bucket_encryption(Bucket=config.bucket)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in (
+            "ServerSideEncryptionConfigurationNotFoundError",
+            "NoSuchEncryptionConfiguration",
+        ):
+            raise
+        rules = []
+    if any(r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules):
+        return  # encrypted already: SSE-S3 or a KMS key the owner chose; keep theirs
+    s3.put_bucket_encryption(
+        Bucket=config.bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    result.changed.append("default encryption (SSE-S3)")
+
+
+_BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _ensure_public_access_block(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        current = s3.get_public_access_block(Bucket=config.bucket)["PublicAccessBlockConfiguration"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        current = {}
+    if all(current.get(k) is True for k in _BLOCK_ALL):
+        return
+    s3.put_public_access_block(Bucket=config.bucket, PublicAccessBlockConfiguration=_BLOCK_ALL)
+    result.changed.append("public access blocked")
+
+
+def tls_only_statement(bucket: str) -> dict:
+    """The bucket-policy statement that refuses every request made without TLS."""
+    return {
+        "Sid": TLS_ONLY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _ensure_tls_only_policy(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=config.bucket)["Policy"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
+            raise
+        policy = {"Version": "2012-10-17", "Statement": []}
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    if any(s.get("Sid") == TLS_ONLY_SID for s in statements if isinstance(s, dict)):
+        return
+    # Keep whatever the owner put there; only add the TLS-only statement.
+    policy["Statement"] = [*statements, tls_only_statement(config.bucket)]
+    policy.setdefault("Version", "2012-10-17")
+    s3.put_bucket_policy(Bucket=config.bucket, Policy=json.dumps(policy))
+    result.changed.append("TLS-only bucket policy")
