@@ -1,0 +1,38 @@
+"""`deployer env-for-branch`: which environment a branch deploys (for CI)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deployer.cli.output import print_json
+
+
+def env_for_branch(
+    branch: Annotated[str, typer.Argument(help="A branch name (refs/heads/ is accepted).")],
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="Print JSON: the branch, environment and protection."),
+    ] = False,
+) -> None:
+    """Print the environment BRANCH deploys, from \\[tool.deployer.branches]; exit 2 if none."""
+    from deployer.environments import environment_for_branch
+    from deployer.project import find_project
+
+    project = find_project()
+    env = environment_for_branch(project, branch)
+    if json_out:
+        print_json(
+            {
+                "branch": branch.removeprefix("refs/heads/"),
+                "environment": env,
+                "protected": env in project.settings.protected,
+            }
+        )
+    else:
+        typer.echo(env)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("env-for-branch")(env_for_branch)
