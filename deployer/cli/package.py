@@ -1,0 +1,56 @@
+"""`deployer package`: build every function's zip and the build manifest."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from deployer.cli.output import console, print_json
+
+FUNCTION_OPTION = typer.Option(
+    None, "--function", "-f", metavar="NAME", help="Build only this function."
+)
+FORCE_OPTION = typer.Option(False, "--force", help="Rebuild even when nothing changed.")
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def package(
+    function: str | None = FUNCTION_OPTION,
+    force: bool = FORCE_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Package lambda_src/ into reproducible zips and .deployer/build/manifest.json."""
+    from deployer.packaging import build
+    from deployer.project import find_project
+
+    project = find_project()
+    # With --json, stdout carries only the JSON; progress goes to stderr as plain lines.
+    result = build(project, only=function, force=force, progress=False if json_out else None)
+    if json_out:
+        print_json(result.as_dict(project.root))
+        return
+    table = Table("function", "status", "size", "runtime", "zip")
+    for name, entry in result.manifest["functions"].items():
+        if name in result.built:
+            status = "[green]built[/]"
+        elif name in result.skipped:
+            status = "up to date"
+        else:
+            status = "[dim]not selected[/]"
+        table.add_row(
+            name,
+            status,
+            f"{entry['size'] / 1024:,.0f} KB",
+            f"{entry['runtime']} {entry['architecture']}",
+            entry["zip_path"],
+        )
+    console.print(table)
+    console.print(
+        f"{len(result.built)} built, {len(result.skipped)} up to date in "
+        f"{result.seconds:.2f} s; manifest: "
+        f"{result.manifest_path.relative_to(project.root).as_posix()}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(package)
