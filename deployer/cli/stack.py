@@ -1,0 +1,375 @@
+"""`deployer validate | plan | apply | destroy | output | force-unlock <env>`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from deployer.cli.output import console, err_console, print_json
+
+JSON_OPTION = typer.Option(
+    False, "--json", help="Print JSON on stdout (Terraform's output goes to stderr)."
+)
+LOCK_TIMEOUT_OPTION = typer.Option(
+    None,
+    "--lock-timeout",
+    metavar="DURATION",
+    help="Wait this long for a held state lock (e.g. 30s, 5m) instead of failing at once.",
+)
+ENV_ARGUMENT = typer.Argument(..., help="The environment (envs/<env>.tfvars).")
+ENVIRONMENTS_ARGUMENT = typer.Argument(
+    None, metavar="[ENV]...", help="The environment(s) to plan; several plan side by side."
+)
+ALL_OPTION = typer.Option(
+    False, "--all", help="Plan every environment except the emulated ones, side by side."
+)
+OUT_OPTION = typer.Option(
+    None,
+    "--out",
+    metavar="FILE",
+    help="Save the plan here (default .deployer/<env>/plan.tfplan).",
+)
+SUMMARY_MD_OPTION = typer.Option(
+    None,
+    "--summary-md",
+    metavar="FILE",
+    help="Also write the plan as GitHub markdown (written on failure too).",
+)
+DETAILED_EXITCODE_OPTION = typer.Option(
+    False, "--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when none."
+)
+PLAN_FILE_OPTION = typer.Option(
+    None,
+    "--plan-file",
+    metavar="FILE",
+    help="Apply exactly this saved plan (deployer plan --out).",
+)
+AUTO_APPROVE_OPTION = typer.Option(
+    False,
+    "--auto-approve",
+    help="Plan and apply without asking (refused for protected environments).",
+)
+YES_OPTION = typer.Option(False, "--yes", help="Confirm the saved plan without asking (CI).")
+ALLOW_PROTECTED_OPTION = typer.Option(
+    False, "--allow-protected", help="Allow destroying a protected environment."
+)
+CONFIRM_OPTION = typer.Option(
+    None, "--confirm", metavar="ENV", help="The environment's name, instead of typing it."
+)
+LOCK_ID_ARGUMENT = typer.Argument(..., help="The lock ID from the lock error.")
+UNLOCK_YES_OPTION = typer.Option(False, "--yes", help="Do not ask for confirmation.")
+_SYMBOLS = {
+    "create": "+",
+    "update": "~",
+    "replace": "-/+",
+    "delete": "-",
+    "read": "<=",
+    "forget": ".",
+}
+_STYLES = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red"}
+
+
+def _to_stderr(line: str, channel: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _stack(env: str, *, json_out: bool = False, lock_timeout: str | None = None):
+    from deployer.project import find_project
+    from deployer.stack import Stack
+
+    return Stack(
+        find_project(), env, stream=_to_stderr if json_out else None, lock_timeout=lock_timeout
+    )
+
+
+def _counts_text(summary) -> str:
+    counts = summary.counts
+    parts = []
+    for action in ("create", "update", "replace", "delete"):
+        style = _STYLES[action] if counts[action] else "dim"
+        parts.append(f"[{style}]{counts[action]} to {action}[/]")
+    return ", ".join(parts)
+
+
+def render_plan(planned, root: Path | None = None, *, out=console, show_file: bool = True) -> None:
+    """The plan summary: counts, then destroyed/replaced resources first and highlighted."""
+    summary = planned.summary
+    env = escape(planned.environment)
+    if not summary.has_changes:
+        out.print(f"[green]{env}: no changes.[/] The infrastructure matches the configuration.")
+        return
+    out.print(f"[bold]Plan for {env}:[/] {_counts_text(summary)}")
+    destructive = summary.destructive
+    if destructive:
+        out.print(f"[bold red]{len(destructive)} resource(s) will be destroyed or replaced:[/]")
+    ordered = list(destructive) + [c for c in summary.changes if c not in destructive]
+    for change in ordered:
+        style = _STYLES.get(change.action, "")
+        symbol = _SYMBOLS.get(change.action, "?")
+        line = f"  {symbol:>3} {change.action:<8} {escape(change.address)}"
+        out.print(f"[{style}]{line}[/]" if style else line)
+    for change in summary.output_changes:
+        out.print(f"  [dim]{_SYMBOLS.get(change.action, '?'):>3} {escape(change.address)}[/]")
+    if not show_file:
+        return
+    shown = planned.plan_file
+    if root is not None:
+        with contextlib.suppress(ValueError):
+            shown = planned.plan_file.resolve().relative_to(root.resolve())
+    out.print(f"Saved plan: {escape(str(shown))}")
+
+
+def _print_outputs(outputs: dict, json_out: bool, *, env: str) -> None:
+    import json
+
+    if json_out:
+        print_json(outputs)
+        return
+    if not outputs:
+        console.print(f"{escape(env)} has no outputs yet (nothing applied?).")
+        return
+    table = Table("output", "value", title=f"outputs of {escape(env)}")
+    for name, value in outputs.items():
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)
+        table.add_row(escape(name), escape(text))
+    console.print(table)
+
+
+def _exit_code(codes: list[int]) -> int:
+    failed = [c for c in codes if c]
+    if not failed:
+        return 0
+    return 130 if 130 in failed else (1 if 1 in failed else failed[0])
+
+
+def validate(
+    env: str = ENV_ARGUMENT,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Check envs/<env>.tfvars and the functions against terraform/, then terraform validate."""
+    stack = _stack(env, json_out=json_out)
+    stack.validate()
+    if json_out:
+        print_json({"environment": stack.name, "valid": True})
+    else:
+        console.print(f"[green]{escape(stack.env.tfvars)} and terraform/ are valid.[/]")
+
+
+def plan(
+    environments: list[str] = ENVIRONMENTS_ARGUMENT,
+    all_envs: bool = ALL_OPTION,
+    out: Path = OUT_OPTION,
+    summary_md: Path = SUMMARY_MD_OPTION,
+    detailed_exitcode: bool = DETAILED_EXITCODE_OPTION,
+    lock_timeout: str = LOCK_TIMEOUT_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Package, check the tfvars, init and plan; print what would change."""
+    from deployer.errors import DeployerError, UserInputError
+
+    names = list(environments or [])
+    if all_envs and names:
+        raise UserInputError("Pass either environment names or --all, not both.")
+    if all_envs or len(names) > 1:
+        if out or summary_md:
+            raise UserInputError(
+                "--out and --summary-md take one environment: plan each one on its own."
+            )
+        _plan_many(names, json_out=json_out, lock_timeout=lock_timeout)
+        return
+    if not names:
+        raise UserInputError("Name the environment to plan (deployer plan dev), or pass --all.")
+    stack = _stack(names[0], json_out=json_out, lock_timeout=lock_timeout)
+    try:
+        stack.prepare(progress=False if json_out else None)
+        planned = stack.plan(out=out)
+    except DeployerError as exc:
+        if summary_md:
+            _write(summary_md, stack.plan_markdown(None, error=exc.message))
+        raise
+    if summary_md:
+        _write(summary_md, stack.plan_markdown(planned))
+    if json_out:
+        print_json(planned.as_dict())
+    else:
+        render_plan(planned, stack.project.root)
+    if detailed_exitcode and planned.has_changes:
+        raise typer.Exit(2)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) -> None:
+    from deployer.errors import UserInputError
+    from deployer.project import find_project
+    from deployer.stack import plan_many, plannable_environments
+
+    project = find_project()
+    names = names or plannable_environments(project)
+    if not names:
+        raise UserInputError(
+            "No environment to plan: every environment in envs/ is emulated "
+            "([tool.deployer] emulated); name them explicitly to plan them."
+        )
+    out = err_console if json_out else console
+
+    def show(result) -> None:
+        # Called as each environment finishes: its whole output at once, never interleaved.
+        out.rule(f"[bold]{escape(result.environment)}[/]")
+        for line, channel in result.lines:
+            target = sys.stderr if (json_out or channel == "stderr") else sys.stdout
+            print(line, file=target, flush=True)
+        if result.planned is not None:
+            render_plan(result.planned, project.root, out=out)
+        else:
+            out.print(f"[red]error:[/] {escape(result.error or '')}")
+
+    results = plan_many(
+        project,
+        names,
+        lock_timeout=lock_timeout,
+        progress=False if json_out else None,
+        on_done=show,
+    )
+    if json_out:
+        print_json([r.as_dict() for r in results])
+    else:
+        table = Table("environment", "result", "create", "update", "replace", "delete", "time")
+        for r in results:
+            if r.planned is None:
+                table.add_row(r.environment, "[red]failed[/]", "", "", "", "", f"{r.seconds:.1f} s")
+                continue
+            counts = r.planned.summary.counts
+            result = "[yellow]changes[/]" if r.planned.has_changes else "[green]no changes[/]"
+            table.add_row(
+                r.environment,
+                result,
+                *(str(counts[a]) for a in ("create", "update", "replace", "delete")),
+                f"{r.seconds:.1f} s",
+            )
+        console.print(table)
+    code = _exit_code([r.exit_code for r in results])
+    if code:
+        raise typer.Exit(code)
+
+
+def apply(
+    env: str = ENV_ARGUMENT,
+    plan_file: Path = PLAN_FILE_OPTION,
+    auto_approve: bool = AUTO_APPROVE_OPTION,
+    yes: bool = YES_OPTION,
+    lock_timeout: str = LOCK_TIMEOUT_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Apply a saved plan, or plan and apply after confirmation; then print the outputs."""
+    from deployer.stack import check_apply_allowed
+
+    stack = _stack(env, json_out=json_out, lock_timeout=lock_timeout)
+    check_apply_allowed(stack.env, plan_file=plan_file, auto_approve=auto_approve, yes=yes)
+    out = err_console if json_out else console
+    if plan_file is not None:
+        stack.init()
+        planned = stack.read_plan(plan_file)
+    else:
+        stack.prepare(progress=False if json_out else None)
+        planned = stack.plan(out=stack.dir / "apply.tfplan")
+    try:
+        render_plan(planned, stack.project.root, out=out, show_file=plan_file is not None)
+        if planned.has_changes:
+            if not (auto_approve or yes) and not typer.confirm(
+                f"Apply this plan to {stack.name}?", default=False, err=True
+            ):
+                out.print("Nothing was applied.")
+                raise typer.Exit(1)
+            stack.apply_plan(planned.plan_file)
+    finally:
+        if plan_file is None:
+            planned.plan_file.unlink(missing_ok=True)
+    _print_outputs(stack.outputs(), json_out, env=stack.name)
+
+
+def destroy(
+    env: str = ENV_ARGUMENT,
+    allow_protected: bool = ALLOW_PROTECTED_OPTION,
+    confirm: str = CONFIRM_OPTION,
+    lock_timeout: str = LOCK_TIMEOUT_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Destroy every resource of an environment, after you type its name."""
+    from deployer.errors import UserInputError
+    from deployer.stack import check_destroy_allowed
+
+    stack = _stack(env, json_out=json_out, lock_timeout=lock_timeout)
+    check_destroy_allowed(stack.env, allow_protected=allow_protected)
+    if confirm is not None and confirm != stack.name:
+        raise UserInputError(
+            f"--confirm {confirm} does not match the environment {stack.name}: "
+            "nothing was destroyed."
+        )
+    out = err_console if json_out else console
+    stack.prepare(progress=False if json_out else None)
+    planned = stack.plan(out=stack.dir / "destroy.tfplan", destroy=True)
+    try:
+        render_plan(planned, stack.project.root, out=out, show_file=False)
+        if planned.has_changes:
+            if confirm is None:
+                typed = typer.prompt(
+                    f"Type the environment's name ({stack.name}) to destroy all of it",
+                    default="",
+                    show_default=False,
+                    err=True,
+                )
+                if typed.strip() != stack.name:
+                    raise UserInputError(
+                        f"You typed {typed.strip()!r}, not {stack.name!r}: nothing was destroyed."
+                    )
+            stack.apply_plan(planned.plan_file)
+    finally:
+        planned.plan_file.unlink(missing_ok=True)
+    if json_out:
+        print_json({"environment": stack.name, "destroyed": planned.summary.counts["delete"]})
+    else:
+        console.print(f"[green]{escape(stack.name)} destroyed.[/]")
+
+
+def output(
+    env: str = ENV_ARGUMENT,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Print the environment's outputs (sensitive ones masked)."""
+    stack = _stack(env, json_out=json_out)
+    _print_outputs(stack.outputs(), json_out, env=stack.name)
+
+
+def force_unlock(
+    env: str = ENV_ARGUMENT,
+    lock_id: str = LOCK_ID_ARGUMENT,
+    yes: bool = UNLOCK_YES_OPTION,
+) -> None:
+    """Release a state lock whose holder is dead (never one a running apply holds)."""
+    stack = _stack(env)
+    if not yes and not typer.confirm(
+        f"Release lock {lock_id} of {stack.name}? Only do this if no run holds it.",
+        default=False,
+        err=True,
+    ):
+        raise typer.Exit(1)
+    stack.force_unlock(lock_id)
+    console.print(f"Lock {escape(lock_id)} of {escape(stack.name)} released.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(plan)
+    app.command()(apply)
+    app.command()(destroy)
+    app.command()(output)
+    app.command("force-unlock")(force_unlock)
