@@ -78,7 +78,7 @@ class GitHubClient:
         session: requests.Session | None = None,
         max_attempts: int = MAX_ATTEMPTS,
         max_total_wait: float = MAX_TOTAL_WAIT,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.session = session or requests.Session()
@@ -92,7 +92,7 @@ class GitHubClient:
         )
         self.max_attempts = max_attempts
         self.max_total_wait = max_total_wait
-        self.sleep = sleep
+        self.sleep = sleep or _sleep
         self._origin = urlsplit(self.api_url)[:2]
 
     def request(
@@ -164,6 +164,11 @@ class GitHubClient:
             return ACTIONS_BOT_LOGIN, True
         user = response.json()
         return str(user["login"]), user.get("type") == "Bot"
+
+
+def _sleep(seconds: float) -> None:
+    """Wait between attempts (a module function, so tests can watch the waits)."""
+    time.sleep(seconds)
 
 
 def _backoff(attempt: int) -> float:
