@@ -140,7 +140,8 @@ def _check_manifest(
                 check.fail("handler", f"= {handler!r}: {problem}")
                 handler = None
 
-    runtime = check.choice(raw, "runtime", RUNTIMES)
+    # No "did you mean" for runtimes: python3.9 is not a typo of python3.13.
+    runtime = check.choice(raw, "runtime", RUNTIMES, suggest=False)
     architecture = check.choice(raw, "architecture", ARCHITECTURES)
     memory = check.int_in_range(raw, "memory", MEMORY_RANGE, "MB")
     timeout = check.int_in_range(raw, "timeout", TIMEOUT_RANGE, "seconds")

@@ -109,7 +109,13 @@ class Checker:
     def int_in_range(self, raw: dict, key: str, bounds: tuple[int, int], unit: str) -> int | None:
         value = raw.get(key, DEFAULTS[key])
         low, high = bounds
-        if not _is_int(value) or not low <= value <= high:
+        if not _is_int(value):
+            self.fail(
+                key,
+                f"= {value!r} must be a whole number without quotes, e.g. {key} = {DEFAULTS[key]}.",
+            )
+            return None
+        if not low <= value <= high:
             self.fail(
                 key,
                 f"= {value!r} is out of range: Lambda allows a whole number of {unit} "
@@ -118,10 +124,12 @@ class Checker:
             return None
         return value
 
-    def choice(self, raw: dict, key: str, choices: tuple[str, ...]) -> str | None:
+    def choice(
+        self, raw: dict, key: str, choices: tuple[str, ...], *, suggest: bool = True
+    ) -> str | None:
         value = raw.get(key, DEFAULTS[key])
         if value not in choices:
-            hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+            hint = did_you_mean(value, choices) if suggest and isinstance(value, str) else ""
             self.fail(
                 key,
                 f"= {value!r} is not supported{hint}; use one of: {', '.join(choices)}.",
@@ -146,7 +154,8 @@ def check_environment(check: Checker, raw: object) -> dict[str, str]:
         elif key in RESERVED_ENV_VARS:
             check.fail(fld, "is reserved by AWS Lambda (it sets it itself); use another name.")
         elif not isinstance(value, str):
-            check.fail(fld, f'must be a string: write {key} = "{value}" (values are text).')
+            shown = str(value).lower() if isinstance(value, bool) else value
+            check.fail(fld, f'must be a string: write {key} = "{shown}" (values are text).')
         else:
             env[key] = value
     total = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
