@@ -50,7 +50,8 @@ class BootstrapResult:
         if self.already_set_up:
             return f"State bucket {self.bucket} ({self.region}) is already set up."
         verb = "Created" if self.created else "Updated"
-        return f"{verb} state bucket {self.bucket} ({self.region}): {', '.join(self.changed)}."
+        done = [c for c in self.changed if c != "created"]
+        return f"{verb} state bucket {self.bucket} ({self.region}): {', '.join(done)}."
 
     def as_dict(self) -> dict:
         return {

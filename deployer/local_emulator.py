@@ -118,13 +118,14 @@ def _cmdline(pid: int) -> str | None:
     proc = Path(f"/proc/{pid}/cmdline")
     if proc.parent.is_dir():
         try:
+            stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
             raw = proc.read_bytes()
         except (FileNotFoundError, ProcessLookupError):
             return None
         except OSError:
             return ""
-        if not raw:  # a zombie: exited, not yet reaped
-            return None
+        if stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"]):
+            return None  # a zombie: it has exited, its parent has not reaped it yet
         return raw.replace(b"\0", b" ").decode(errors="replace")
     try:  # no /proc (macOS): ask ps
         out = subprocess.run(

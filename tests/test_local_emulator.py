@@ -1,0 +1,379 @@
+"""The embedded emulator: its process lifecycle, and each of our additions to moto.
+
+Everything here runs the real server (`python -m deployer.local_emulator serve`) and
+talks to it with boto3 over HTTP, as Terraform and the deployer do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from typer.testing import CliRunner
+
+from deployer import local_emulator
+from deployer.cli import app
+from deployer.errors import DeployerError, UserInputError
+from deployer.local_emulator import ensure_running, state_dir, status, stop
+from deployer.project import Project, find_project
+
+REGION = "eu-west-1"
+
+
+def make_project(root: Path) -> Project:
+    """The smallest project with an emulated environment."""
+    (root / "envs").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.deployer]\napp = "demo"\nemulated = ["local"]\n', encoding="utf-8"
+    )
+    (root / "envs" / "local.tfvars").write_text("", encoding="utf-8")
+    (root / "envs" / "local.backend.hcl").write_text(
+        f'bucket = "demo-local-tfstate"\nkey = "local/terraform.tfstate"\nregion = "{REGION}"\n'
+        "use_lockfile = true\nencrypt = true\nuse_path_style = true\n",
+        encoding="utf-8",
+    )
+    return find_project(root)
+
+
+def gone(pid: int) -> bool:
+    """True when no process `pid` runs any more (a zombie counts as gone)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return local_emulator._cmdline(pid) is None
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    proj = make_project(tmp_path / "proj")
+    yield proj
+    stop(proj)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One running emulator shared by the tests of our moto additions."""
+    proj = make_project(tmp_path_factory.mktemp("emu") / "proj")
+    running = ensure_running(proj)
+    yield running
+    stop(proj)
+
+
+def aws(server, service: str, **config):
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(**config) if config else None,
+    )
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+def test_start_is_idempotent_and_stop_leaves_no_process(project: Project):
+    first = ensure_running(project)
+    assert first.running and first.started
+    assert first.endpoint == f"http://127.0.0.1:{first.port}"
+    saved = json.loads((state_dir(project) / "server.json").read_text())
+    assert saved["pid"] == first.pid and saved["port"] == first.port
+
+    again = ensure_running(project)
+    assert (again.pid, again.port, again.started) == (first.pid, first.port, False)
+    assert status(project).running
+
+    stopped = stop(project)
+    assert stopped.note == "stopped" and stopped.pid == first.pid
+    assert gone(first.pid)
+    assert not (state_dir(project) / "server.json").exists()
+    assert not status(project).running
+    assert "not running" in stop(project).note  # stopping twice is fine
+
+
+def test_state_survives_between_commands(project: Project):
+    running = ensure_running(project)
+    aws(running, "s3").create_bucket(
+        Bucket="kept", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    again = ensure_running(project)
+    names = [b["Name"] for b in aws(again, "s3").list_buckets()["Buckets"]]
+    assert "kept" in names
+
+
+def test_stale_pid_file_of_an_exited_process_is_replaced(project: Project):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = state_dir(project)
+    folder.mkdir(parents=True)
+    (folder / "server.json").write_text(json.dumps({"pid": dead.pid, "port": 1}))
+
+    before = status(project)
+    assert not before.running and "has exited" in before.note
+
+    started = ensure_running(project)
+    assert started.running and started.pid != dead.pid
+    assert "stale" in started.note
+
+
+def test_pid_reused_by_another_program_is_never_touched(project: Project):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        folder = state_dir(project)
+        folder.mkdir(parents=True)
+        (folder / "server.json").write_text(json.dumps({"pid": other.pid, "port": 1}))
+        assert "another program" in status(project).note
+
+        started = ensure_running(project)
+        assert started.running and started.pid != other.pid
+        stop(project)
+        assert other.poll() is None  # the unrelated program still runs
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_port_in_use_is_a_clear_error(project: Project):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(UserInputError, match=f"Port {port} .* already in use"):
+            ensure_running(project, port=port)
+    assert not status(project).running
+
+
+def test_explicit_port_is_used(project: Project):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = ensure_running(project, port=port)
+    assert running.port == port
+    with pytest.raises(UserInputError, match="local stop"):
+        ensure_running(project, port=port + 1 if port < 65535 else port - 1)
+
+
+def test_a_server_that_died_is_reported_and_restarted(project: Project):
+    first = ensure_running(project)
+    os.kill(first.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not gone(first.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dead = status(project)
+    assert not dead.running and "has exited" in dead.note
+
+    second = ensure_running(project)
+    assert second.running and second.pid != first.pid and "stale" in second.note
+
+
+def test_a_server_that_does_not_answer_is_an_error_not_a_hang(project, monkeypatch):
+    running = ensure_running(project)
+    os.kill(running.pid, signal.SIGSTOP)
+    try:
+        monkeypatch.setattr(local_emulator, "START_TIMEOUT", 1.0)
+        monkeypatch.setattr(local_emulator, "PROBE_TIMEOUT", 0.5)
+        assert "does not answer" in status(project).note
+        with pytest.raises(DeployerError, match=r"does not answer.*deployer local stop"):
+            ensure_running(project)
+    finally:
+        os.kill(running.pid, signal.SIGCONT)
+    stop(project)
+    assert gone(running.pid)
+
+
+def test_cli_start_status_stop(project: Project, monkeypatch):
+    monkeypatch.chdir(project.root)
+    runner = CliRunner()
+    started = runner.invoke(app, ["local", "start", "--json"])
+    assert started.exit_code == 0, started.output
+    info = json.loads(started.stdout)
+    assert info["running"] and info["endpoint"].startswith("http://127.0.0.1:")
+
+    shown = runner.invoke(app, ["local", "status", "--json"])
+    assert json.loads(shown.stdout)["pid"] == info["pid"]
+
+    text = runner.invoke(app, ["local", "status"])
+    assert "running" in text.stdout and str(info["port"]) in text.stdout
+
+    stopped = runner.invoke(app, ["local", "stop"])
+    assert stopped.exit_code == 0 and "stopped" in stopped.stdout
+    assert gone(info["pid"])
+    after = runner.invoke(app, ["local", "status", "--json"])
+    assert json.loads(after.stdout)["running"] is False
+
+
+# --- our additions to moto -------------------------------------------------------------------
+
+
+def test_apigatewayv2_update_stage(server):
+    api = aws(server, "apigatewayv2")
+    api_id = api.create_api(Name="demo", ProtocolType="HTTP")["ApiId"]
+    api.create_stage(
+        ApiId=api_id,
+        StageName="$default",
+        DefaultRouteSettings={"ThrottlingBurstLimit": 10, "ThrottlingRateLimit": 5.0},
+    )
+    log_arn = f"arn:aws:logs:{REGION}:123456789012:log-group:/demo"
+    updated = api.update_stage(
+        ApiId=api_id,
+        StageName="$default",
+        DefaultRouteSettings={"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 8.0},
+        AccessLogSettings={"DestinationArn": log_arn, "Format": "$context.requestId"},
+        StageVariables={"mode": "x"},
+    )
+    assert updated["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 20
+    stage = api.get_stage(ApiId=api_id, StageName="$default")
+    assert stage["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": 20,
+        "ThrottlingRateLimit": 8.0,
+    }
+    assert stage["AccessLogSettings"]["DestinationArn"] == log_arn
+    assert stage["StageVariables"] == {"mode": "x"}
+
+    api.delete_access_log_settings(ApiId=api_id, StageName="$default")
+    assert "AccessLogSettings" not in api.get_stage(ApiId=api_id, StageName="$default")
+
+
+def test_rds_user_parameters_report_source_user(server):
+    rds = aws(server, "rds")
+    rds.create_db_parameter_group(
+        DBParameterGroupName="demo-pg", DBParameterGroupFamily="postgres16", Description="demo"
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="demo-pg",
+        Parameters=[
+            {"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "immediate"}
+        ],
+    )
+    (param,) = rds.describe_db_parameters(DBParameterGroupName="demo-pg")["Parameters"]
+    assert (param["ParameterName"], param["ParameterValue"], param["Source"]) == (
+        "rds.force_ssl",
+        "1",
+        "user",
+    )
+    user = rds.describe_db_parameters(DBParameterGroupName="demo-pg", Source="user")
+    assert [p["ParameterName"] for p in user["Parameters"]] == ["rds.force_ssl"]
+    system = rds.describe_db_parameters(DBParameterGroupName="demo-pg", Source="system")
+    assert system["Parameters"] == []
+
+    rds.reset_db_parameter_group(
+        DBParameterGroupName="demo-pg",
+        Parameters=[{"ParameterName": "rds.force_ssl", "ApplyMethod": "immediate"}],
+    )
+    assert rds.describe_db_parameters(DBParameterGroupName="demo-pg")["Parameters"] == []
+
+
+def _function_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    return buffer.getvalue()
+
+
+def _role(server) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = aws(server, "iam")
+    name = f"demo-role-{time.monotonic_ns()}"
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def test_lambda_without_docker_and_tracing_updates(server):
+    lam = aws(server, "lambda")
+    created = lam.create_function(
+        FunctionName="demo-fn",
+        Runtime="python3.12",
+        Role=_role(server),
+        Handler="handler.handler",
+        Code={"ZipFile": _function_zip()},
+        Architectures=["arm64"],
+    )
+    assert created["TracingConfig"] == {"Mode": "PassThrough"}
+    assert created["Architectures"] == ["arm64"]
+
+    lam.update_function_configuration(FunctionName="demo-fn", TracingConfig={"Mode": "Active"})
+    assert lam.get_function_configuration(FunctionName="demo-fn")["TracingConfig"] == {
+        "Mode": "Active"
+    }
+    lam.update_function_configuration(FunctionName="demo-fn", TracingConfig={"Mode": "PassThrough"})
+    assert lam.get_function_configuration(FunctionName="demo-fn")["TracingConfig"] == {
+        "Mode": "PassThrough"
+    }
+    # Invoking through moto needs no Docker either (the deployer never relies on it).
+    answer = lam.invoke(FunctionName="demo-fn", Payload=b'{"ping": 1}')
+    assert answer["StatusCode"] == 200
+
+
+def test_a_missing_operation_fails_fast_with_501(server):
+    ec2 = aws(server, "ec2", retries={"max_attempts": 5, "mode": "standard"})
+    with pytest.raises(ClientError) as caught:
+        ec2.describe_capacity_block_offerings(
+            CapacityDurationHours=24, InstanceType="p5.48xlarge", InstanceCount=1
+        )
+    response = caught.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0  # SDKs do not retry a 501
+    assert response["Error"]["Code"] == "NotImplemented"
+    assert "DescribeCapacityBlockOfferings" in response["Error"]["Message"]
+
+
+def _call(app_under_test, environ: dict) -> tuple[str, bytes]:
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"] = status
+        seen["headers"] = dict(headers)
+
+    body = b"".join(app_under_test(environ, start_response))
+    return seen["status"], body, seen["headers"]
+
+
+def test_emulator_bugs_become_non_retried_501s_with_the_operation_named():
+    from deployer.emulator_patches import EmulatorApp
+
+    def broken(environ, start_response):
+        raise KeyError("boom")
+
+    def internal_error(environ, start_response):
+        start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")])
+        return [b"oops"]
+
+    environ = {
+        "PATH_INFO": "/2015-03-31/functions",
+        "REQUEST_METHOD": "GET",
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-1/lambda/"
+        "aws4_request, SignedHeaders=host, Signature=x",
+    }
+    status_line, body, headers = _call(EmulatorApp(broken, {}), dict(environ))
+    assert status_line.startswith("501")
+    assert headers["x-amzn-ErrorType"] == "EmulatorError"
+    assert "lambda GET /2015-03-31/functions" in json.loads(body)["message"]
+
+    status_line, _, _ = _call(EmulatorApp(internal_error, {}), dict(environ))
+    assert status_line.startswith("501")
+
+    health_status, health, _ = _call(
+        EmulatorApp(broken, {"pid": 42}), {"PATH_INFO": local_emulator.HEALTH_PATH}
+    )
+    assert health_status.startswith("200") and json.loads(health) == {"pid": 42}
