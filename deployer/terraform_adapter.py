@@ -12,7 +12,11 @@ root module and one environment, and maps what Terraform did to results and erro
 - `plan` maps `-detailed-exitcode` exactly (0 no changes, 2 changes, 1 error); errors are
   `TerraformError` (command, exit code, the tail of stderr), with `StateLockedError`,
   `StalePlanError` and `ProviderRegistryUnreachableError` for the cases a user must act
-  on; an interrupt is `TerraformInterrupted` (exit code 130), see `terraform_process`.
+  on; an interrupt is `TerraformInterrupted` (exit code 130).
+
+Its parts: `terraform_process` runs one child (streaming, capturing, interrupts),
+`terraform_errors` tells failures apart, `terraform_sensitive` masks sensitive values.
+Callers import everything they need from this module.
 
 python-terraform 0.10.1 (`python_terraform.Terraform`) builds every command line: its
 `init`, `plan`, `apply` and `destroy` methods give their Terraform defaults, and its
@@ -44,7 +48,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -55,23 +58,41 @@ from typing import Any
 import python_terraform
 
 from deployer import terraform_process
-from deployer.errors import DeployerError, Interrupted, UserInputError
+from deployer.errors import UserInputError
 from deployer.terraform_binary import TerraformBinary, find_terraform
-from deployer.terraform_process import Completed, StreamCallback
-from deployer.terraform_sensitive import mask_text, redact_json, redact_outputs
+from deployer.terraform_errors import (
+    ProviderRegistryUnreachableError,
+    StalePlanError,
+    StateLockedError,
+    TerraformError,
+    TerraformInterrupted,
+    classify_failure,
+    display_command,
+)
+from deployer.terraform_process import Completed, StreamCallback, forward_interrupts
+from deployer.terraform_sensitive import SENSITIVE, mask_text, redact_json, redact_outputs
+
+# The adapter's public surface: callers import all of it from here.
+__all__ = [
+    "SENSITIVE",
+    "PlanResult",
+    "ProviderRegistryUnreachableError",
+    "RunResult",
+    "StalePlanError",
+    "StateLockedError",
+    "StreamCallback",
+    "Terraform",
+    "TerraformError",
+    "TerraformInterrupted",
+    "console",
+    "forward_interrupts",
+]
 
 IsFlagged = python_terraform.IsFlagged
 IsNotFlagged = python_terraform.IsNotFlagged
 
-# How many lines of Terraform's stderr an error message quotes.
-ERROR_TAIL_LINES = 20
 DEFAULT_UNLOCK_COMMAND = (
     "TF_DATA_DIR={data_dir} terraform -chdir={working_dir} force-unlock {lock_id}"
-)
-MIRROR_HINT = (
-    "set DEPLOYER_PROVIDER_MIRROR (or `provider_mirror` under [tool.deployer] in "
-    "pyproject.toml) to a folder holding registry.terraform.io/hashicorp/aws, or give this "
-    "machine access to registry.terraform.io"
 )
 
 
@@ -102,105 +123,6 @@ class PlanResult(RunResult):
 
     plan_file: Path | None = None
     has_changes: bool = False
-
-
-class TerraformError(DeployerError):
-    """A Terraform command failed: the message names the command, exit code and stderr tail."""
-
-    def __init__(
-        self, command: str, returncode: int, stderr: str, stdout: str = "", *, summary: str = ""
-    ) -> None:
-        self.command = command
-        self.returncode = returncode
-        self.stderr = stderr
-        self.stdout = stdout
-        super().__init__(format_failure(command, returncode, stderr or stdout, summary=summary))
-
-
-class StateLockedError(TerraformError):
-    """Another run holds the state lock."""
-
-    def __init__(self, command: str, returncode: int, stderr: str, stdout: str = "", *,
-                 lock: Mapping[str, str], unlock_command: str) -> None:  # fmt: skip
-        self.lock_id = lock.get("ID", "")
-        self.who = lock.get("Who", "")
-        self.operation = lock.get("Operation", "")
-        self.created = lock.get("Created", "")
-        holder = ", ".join(
-            part
-            for part in (
-                f"lock ID {self.lock_id}" if self.lock_id else "",
-                self.operation,
-                f"since {self.created}" if self.created else "",
-            )
-            if part
-        )
-        summary = (
-            f"The state is locked by {self.who or 'another Terraform run'} ({holder}): wait "
-            "for that run with `--lock-timeout 30s` (or longer), or, if it is dead, release "
-            f"the lock with `{unlock_command}`."
-        )
-        super().__init__(command, returncode, stderr, stdout, summary=summary)
-
-
-class StalePlanError(TerraformError):
-    """The saved plan no longer matches the state: it must be planned again."""
-
-
-class ProviderRegistryUnreachableError(TerraformError):
-    """`init` could not reach the provider registry."""
-
-
-class TerraformInterrupted(Interrupted):
-    """Terraform was interrupted (Ctrl-C or SIGTERM): exit code 130."""
-
-    def __init__(self, message: str, completed: Completed) -> None:
-        super().__init__(message)
-        self.completed = completed
-
-
-def _plain_lines(text: str) -> list[str]:
-    """Terraform's diagnostics without their box drawing, blank lines dropped."""
-    lines = []
-    for line in text.splitlines():
-        line = re.sub(r"^[\s│╷╵]+", "", line).rstrip()
-        if line:
-            lines.append(line)
-    return lines
-
-
-def format_failure(command: str, returncode: int, output: str, *, summary: str = "") -> str:
-    """One sentence (plus Terraform's last lines) for a failed Terraform command."""
-    head = f"`{command}` failed with exit code {returncode}"
-    if summary:
-        head = f"{summary} ({head})"
-    tail = _plain_lines(output)[-ERROR_TAIL_LINES:]
-    if not tail:
-        return head + "."
-    return head + "; Terraform said:\n" + "\n".join(f"  {line}" for line in tail)
-
-
-def display_command(argv: Sequence[str]) -> str:
-    """argv for messages: the binary as `terraform`, values of `-var`/`-backend-config` hidden."""
-    shown = ["terraform"]
-    for arg in argv[1:]:
-        if arg.startswith("-var="):
-            arg = "-var=<hidden>"
-        elif arg.startswith("-backend-config=") and "=" in arg[len("-backend-config=") :]:
-            key = arg[len("-backend-config=") :].split("=", 1)[0]
-            arg = f"-backend-config={key}=<hidden>"
-        shown.append(arg)
-    return " ".join(shown)
-
-
-def parse_lock_info(text: str) -> dict[str, str]:
-    """The `Lock Info:` block of Terraform's "Error acquiring the state lock"."""
-    info = {}
-    for line in _plain_lines(text):
-        match = re.fullmatch(r"(ID|Path|Operation|Who|Version|Created|Info):\s*(.*)", line)
-        if match and match.group(1) not in info:
-            info[match.group(1)] = match.group(2).strip()
-    return info
 
 
 # --- python-terraform ----------------------------------------------------------------------
@@ -334,39 +256,16 @@ class Terraform:
 
     def _fail(self, result: RunResult) -> TerraformError:
         """The most specific error for a failed command."""
-        text = result.stderr + result.stdout
-        flat = " ".join(text.split())
-        args = (result.command, result.returncode, result.stderr, result.stdout)
-        if "Error acquiring the state lock" in flat:
-            lock = parse_lock_info(text)
-            hint = self.unlock_command.format(
-                lock_id=lock.get("ID", "<LOCK_ID>"),
-                data_dir=self.data_dir,
-                working_dir=self.working_dir,
-            )
-            return StateLockedError(*args, lock=lock, unlock_command=hint)
-        if "Saved plan is stale" in flat:
-            return StalePlanError(
-                *args,
-                summary=(
-                    "The saved plan is stale: the state changed after it was made, so it was "
-                    "not applied; plan again, review, and apply the new plan"
-                ),
-            )
-        if re.search(r"could not connect to registry|failed to request discovery document", flat):
-            if self.cli_config is None:
-                summary = (
-                    "terraform init could not reach the provider registry and no provider "
-                    f"mirror is configured: {MIRROR_HINT}"
-                )
-            else:
-                summary = (
-                    "terraform init could not reach the provider registry for a provider "
-                    f"the offline mirror (CLI config {self.cli_config}) does not serve: "
-                    "add that provider to the mirror or give this machine registry access"
-                )
-            return ProviderRegistryUnreachableError(*args, summary=summary)
-        return TerraformError(*args)
+        return classify_failure(
+            result.command,
+            result.returncode,
+            result.stderr,
+            result.stdout,
+            unlock_command=lambda lock_id: self.unlock_command.format(
+                lock_id=lock_id, data_dir=self.data_dir, working_dir=self.working_dir
+            ),
+            mirror_configured=self.cli_config is not None,
+        )
 
     def _checked(self, argv: list[str], *, stream: bool = True) -> RunResult:
         result, _ = self._run(argv, stream=stream)

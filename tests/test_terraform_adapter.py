@@ -25,18 +25,21 @@ import threading
 from pathlib import Path
 
 import pytest
+from python_terraform import IsFlagged
 
+from deployer import terraform_process
 from deployer.errors import EXIT_INTERRUPTED, DeployerError
 from deployer.terraform_adapter import (
+    SENSITIVE,
     ProviderRegistryUnreachableError,
     StalePlanError,
     StateLockedError,
     Terraform,
     TerraformError,
-    display_command,
-    parse_lock_info,
+    _CommandLine,
 )
-from deployer.terraform_sensitive import SENSITIVE
+from deployer.terraform_errors import display_command, parse_lock_info
+from deployer.terraform_process import Completed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STACK = FIXTURES / "builtin_stack"
@@ -333,10 +336,12 @@ def test_missing_or_old_terraform_is_a_clear_error(tmp_path, monkeypatch):
 class Driver:
     """The adapter running `plan` + `apply` in its own process (and process group)."""
 
-    def __init__(self, stack: Path, tmp_path: Path, env: dict[str, str], *var_files: Path):
-        argv = [sys.executable, str(DRIVER), str(stack), str(tmp_path / "tfdata"), "apply"]
+    def __init__(self, stacks: list[tuple[Path, Path]], env: dict[str, str], var_file: Path):
+        argv = [sys.executable, str(DRIVER), "apply", "--var-file", str(var_file)]
+        for working_dir, data_dir in stacks:
+            argv += ["--stack", str(working_dir), str(data_dir)]
         self.proc = subprocess.Popen(
-            [*argv, *map(str, var_files)],
+            argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -366,8 +371,8 @@ class Driver:
             if needle in line:
                 return
 
-    def finish(self) -> tuple[int, dict]:
-        """Wait for the driver to exit: its exit code and its RESULT line."""
+    def finish(self) -> tuple[int, list[dict]]:
+        """Wait for the driver to exit: its exit code and its RESULT (one entry per stack)."""
         try:
             returncode = self.proc.wait(timeout=HANG_GUARD_SECONDS)
         except subprocess.TimeoutExpired:
@@ -403,20 +408,32 @@ def shim_env(tmp_path, terraform_env, terraform_cli_config) -> dict[str, str]:
     return env
 
 
-def signals_seen(tmp_path: Path) -> list[str]:
-    """What the stand-in terraform of the apply received (the log of every other call too)."""
-    log = (tmp_path / "signals.log").read_text(encoding="utf-8").splitlines()
-    return [line.split()[0] for line in log if not line.startswith("START")]
+def signals_seen(tmp_path: Path) -> dict[str, list[str]]:
+    """Signals each stand-in terraform received, by `<pid> <subcommand>` (every call listed)."""
+    seen: dict[str, list[str]] = {}
+    for line in (tmp_path / "signals.log").read_text(encoding="utf-8").splitlines():
+        name, pid, subcommand = line.split()
+        received = seen.setdefault(f"{pid} {subcommand}", [])
+        if name != "START":
+            received.append(name)
+    return seen
+
+
+def applies(tmp_path: Path) -> list[list[str]]:
+    """The signals received by each `terraform apply`."""
+    return [names for key, names in signals_seen(tmp_path).items() if key.endswith(" apply")]
 
 
 def assert_stopped_gracefully(driver: Driver, stack: Path, tmp_path: Path, env) -> None:
-    returncode, result = driver.finish()
+    returncode, [result] = driver.finish()
     output = driver.output()
     assert returncode == EXIT_INTERRUPTED, output
     assert result["error"] == "TerraformInterrupted"
     assert "stopped gracefully" in result["message"]
-    assert signals_seen(tmp_path) == ["SIGINT"]  # what the deployer sent Terraform
-    assert output.count("Interrupt received.") == 1  # what Terraform itself got
+    assert applies(tmp_path) == [["SIGINT"]]  # what reached Terraform, through the deployer
+    others = [names for key, names in signals_seen(tmp_path).items() if not key.endswith("apply")]
+    assert others and not any(others)  # init, plan, version: over before the signal
+    assert output.count("Interrupt received.") == 1  # what Terraform itself says it got
     assert "Two interrupts received" not in output
     # The state was written (the resources created before the sleep are in it) and the
     # lock released: the next apply needs no force-unlock and completes.
@@ -432,7 +449,7 @@ def assert_stopped_gracefully(driver: Driver, stack: Path, tmp_path: Path, env) 
 
 def start_sleeping_apply(stack, tmp_path, env) -> Driver:
     Terraform(stack, data_dir=tmp_path / "tfdata", env=env, stream=None).init()
-    driver = Driver(stack, tmp_path, env, var_file(tmp_path, sleep_seconds=60))
+    driver = Driver([(stack, tmp_path / "tfdata")], env, var_file(tmp_path, sleep_seconds=60))
     driver.wait_for("Executing:")  # the apply holds the lock and sleeps
     return driver
 
@@ -463,18 +480,17 @@ def test_a_second_interrupt_kills_terraform_with_a_warning(stack, tmp_path, shim
     os.killpg(driver.proc.pid, signal.SIGINT)
     driver.wait_for("waiting for Terraform to stop gracefully")
     os.killpg(driver.proc.pid, signal.SIGINT)
-    returncode, result = driver.finish()
+    returncode, [result] = driver.finish()
 
     assert returncode == EXIT_INTERRUPTED
     assert result["error"] == "TerraformInterrupted"
     assert "was killed" in result["message"]
     assert "Second interrupt: Terraform was killed" in driver.output()
-    assert signals_seen(tmp_path) == ["SIGINT"]  # the second one was SIGKILL
+    assert applies(tmp_path) == [["SIGINT"]]  # the second one was SIGKILL
     assert "Interrupt received" not in driver.output()  # nothing reached Terraform directly
-    log = (tmp_path / "signals.log").read_text(encoding="utf-8").splitlines()
-    apply_pid = int(next(line for line in log if line.endswith(" apply")).split()[1])
+    [apply_key] = [key for key in signals_seen(tmp_path) if key.endswith(" apply")]
     with pytest.raises(ProcessLookupError):
-        os.kill(apply_pid, 0)
+        os.kill(int(apply_key.split()[0]), 0)  # killed, and reaped by the deployer
 
 
 def test_a_second_run_is_refused_while_the_first_holds_the_lock(
@@ -497,3 +513,75 @@ def test_a_second_run_is_refused_while_the_first_holds_the_lock(
     assert "--lock-timeout 30s" in error.message
     assert f"force-unlock {holder['ID']}" in error.message
     assert error.message.startswith(f"The state is locked by {holder['Who']} (lock ID ")
+
+
+def test_ctrl_c_stops_terraforms_running_side_by_side_once_each(tmp_path, shim_env, terraform_env):
+    """`plan --all` shape: threads under `forward_interrupts()` in the main thread."""
+    stacks = []
+    for name in ("a", "b"):
+        stack = tmp_path / name
+        shutil.copytree(STACK, stack)
+        Terraform(stack, data_dir=stack / "tfdata", env=terraform_env, stream=None).init()
+        stacks.append((stack, stack / "tfdata"))
+    driver = Driver(stacks, shim_env, var_file(tmp_path, sleep_seconds=60))
+    driver.wait_for("Executing:")
+    driver.wait_for("Executing:")  # both applies hold their lock and sleep
+    os.killpg(driver.proc.pid, signal.SIGINT)
+    returncode, results = driver.finish()
+
+    assert returncode == EXIT_INTERRUPTED, driver.output()
+    assert [r["error"] for r in results] == ["TerraformInterrupted"] * 2
+    assert applies(tmp_path) == [["SIGINT"], ["SIGINT"]]
+    assert driver.output().count("Interrupt received.") == 2
+    for stack, _ in stacks:
+        assert {"revision", "secret"} <= {r["name"] for r in read_state(stack)["resources"]}
+        assert not (stack / LOCK_INFO).exists()
+
+
+SESSION_PROBE = [sys.executable, "-c", "import os; print(os.getsid(0) == os.getpid())"]
+
+
+def probe_session(*, in_thread: bool) -> bool:
+    """Whether a child started by the runner leads a session of its own."""
+    outcome: list[Completed] = []
+
+    def run() -> None:
+        outcome.append(
+            terraform_process.run(
+                SESSION_PROBE, cwd=Path.cwd(), env=dict(os.environ), stream=None, notify=print
+            )
+        )
+
+    if in_thread:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    else:
+        run()
+    assert outcome[0].returncode == 0
+    assert outcome[0].own_session == (outcome[0].stdout.strip() == "True")
+    return outcome[0].own_session
+
+
+def test_terraform_gets_its_own_session_only_where_interrupts_are_forwarded():
+    before = signal.getsignal(signal.SIGINT)
+    assert probe_session(in_thread=False)  # main thread: the runner installs the handlers
+    # A thread cannot install handlers: Terraform stays in the terminal's process group, so
+    # the terminal's Ctrl-C reaches it directly (once), instead of never.
+    assert not probe_session(in_thread=True)
+    with terraform_process.forward_interrupts():
+        assert signal.getsignal(signal.SIGINT) is not before
+        assert probe_session(in_thread=True)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_python_terraform_defaults_that_terraform_1x_rejects_are_worked_around(tf, tmp_path):
+    """What python-terraform 0.10.1 builds on its own, and why the adapter overrides it."""
+    builder = _CommandLine("terraform")
+    assert "-force" in builder.destroy()  # removed in Terraform 0.15
+    assert builder.cmd("plan", synchronous=False) == ["terraform", "plan"]  # not a flag
+    assert not [a for a in builder.plan() if a.startswith("-var")]  # no temporary var-file
+    assert builder.cmd("force-unlock", "ID", force=IsFlagged)[1] == "force-unlock"
+    with pytest.raises(TerraformError) as caught:
+        tf._checked(_CommandLine(tf.binary.path).destroy())
+    assert "flag provided but not defined: -force" in caught.value.message
