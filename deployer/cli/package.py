@@ -29,7 +29,7 @@ def package(
     if json_out:
         print_json(result.as_dict(project.root))
         return
-    table = Table("function", "status", "size", "runtime", "zip")
+    table = Table("function", "status", "size", "runtime", "hash")
     for name, entry in result.manifest["functions"].items():
         if name in result.built:
             status = "[green]built[/]"
@@ -42,13 +42,13 @@ def package(
             status,
             f"{entry['size'] / 1024:,.0f} KB",
             f"{entry['runtime']} {entry['architecture']}",
-            entry["zip_path"],
+            entry["source_code_hash"][:12] + "…",
         )
     console.print(table)
     console.print(
         f"{len(result.built)} built, {len(result.skipped)} up to date in "
-        f"{result.seconds:.2f} s; manifest: "
-        f"{result.manifest_path.relative_to(project.root).as_posix()}"
+        f"{result.seconds:.2f} s; zips and manifest in "
+        f"{result.manifest_path.parent.relative_to(project.root).as_posix()}/"
     )
 
 
