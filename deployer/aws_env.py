@@ -116,40 +116,54 @@ def refuse_emulator_endpoint(project: Project, env_name: str) -> None:
             )
 
 
+def _botocore_session(environ: Mapping[str, str]) -> Any:
+    """A botocore session whose settings (profile, config files, retries, ...) come from
+    `environ` instead of os.environ."""
+    import botocore.session
+    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES, ConfigChainFactory
+
+    core = botocore.session.Session()
+    store = core.get_component("config_store")
+    chains = ConfigChainFactory(session=core, environ=dict(environ))
+    for name, (
+        config_name,
+        env_vars,
+        default,
+        convert,
+    ) in BOTOCORE_DEFAUT_SESSION_VARIABLES.items():
+        store.set_config_provider(
+            name,
+            chains.create_config_chain(
+                instance_name=name,
+                env_var_names=env_vars,
+                config_property_names=config_name,
+                default=default,
+                conversion_func=convert,
+            ),
+        )
+    return core
+
+
 def client(
     environ: Mapping[str, str], service: str, region: str | None = None, path_style: bool = False
 ) -> Any:
     """A boto3 client configured from `environ` (credentials, endpoint, region), not os.environ."""
     import boto3
-    import botocore.session
     from botocore.config import Config
 
-    emulated = EMULATOR_ENDPOINT_VAR in environ
-    core = botocore.session.Session()
-    for var, setting in (
-        ("AWS_CONFIG_FILE", "config_file"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "credentials_file"),
-    ):
-        if environ.get(var):
-            core.set_config_variable(setting, environ[var])
     has_keys = bool(environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
     session = boto3.session.Session(
-        botocore_session=core,
+        botocore_session=_botocore_session(environ),
         aws_access_key_id=environ.get("AWS_ACCESS_KEY_ID") if has_keys else None,
         aws_secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY") if has_keys else None,
         aws_session_token=environ.get("AWS_SESSION_TOKEN") if has_keys else None,
-        profile_name=None if has_keys else environ.get("AWS_PROFILE") or None,
         region_name=region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
     )
     config_kwargs: dict[str, Any] = {}
     if path_style:
         config_kwargs["s3"] = {"addressing_style": "path"}
-    if emulated:
-        config_kwargs.update(
-            retries={"max_attempts": int(EMULATED_MAX_ATTEMPTS), "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=120,
-        )
+    if EMULATOR_ENDPOINT_VAR in environ:
+        config_kwargs.update(connect_timeout=5, read_timeout=120)
     service_var = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")
     endpoint = environ.get(service_var) or environ.get("AWS_ENDPOINT_URL") or None
     return session.client(

@@ -1,0 +1,97 @@
+"""The process environment per environment: the emulator's for `local`, untouched otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from deployer import aws_env
+from deployer.aws_env import client, emulated_environment, prepare
+from deployer.errors import UserInputError
+from deployer.local_emulator import state_dir, stop
+from deployer.project import Project, find_project
+
+
+def write_project(root: Path) -> Project:
+    (root / "envs").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.deployer]\napp = "demo"\nemulated = ["local", "sandbox"]\n', encoding="utf-8"
+    )
+    for env in ("local", "dev"):
+        (root / "envs" / f"{env}.tfvars").write_text("", encoding="utf-8")
+        (root / "envs" / f"{env}.backend.hcl").write_text(
+            f'bucket = "demo-{env}-tfstate"\nkey = "{env}/terraform.tfstate"\n'
+            'region = "eu-central-1"\nuse_lockfile = true\nuse_path_style = true\n',
+            encoding="utf-8",
+        )
+    return find_project(root)
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    proj = write_project(tmp_path / "proj")
+    yield proj
+    stop(proj)
+
+
+def test_emulated_environment_drops_the_users_aws_setup():
+    base = {
+        "PATH": "/bin",
+        "AWS_PROFILE": "prod-admin",
+        "AWS_SESSION_TOKEN": "tok",
+        "AWS_ENDPOINT_URL_S3": "https://s3.example.com",
+        "AWS_REGION": "us-east-1",
+    }
+    env = emulated_environment("http://127.0.0.1:4566", "eu-central-1", base)
+    assert env["PATH"] == "/bin"
+    for gone in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        assert gone not in env
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-central-1"
+    assert env["AWS_CONFIG_FILE"] == env["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+    assert base["AWS_PROFILE"] == "prod-admin"  # the input is not changed
+
+
+def test_other_environments_get_os_environ_as_it_is(project: Project, monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "dev-deployer")
+    env = prepare(project, "dev")
+    assert env == dict(os.environ)
+    assert "AWS_ENDPOINT_URL" not in env
+    assert not (state_dir(project) / "server.json").exists()  # no emulator for `dev`
+
+
+def test_an_endpoint_pointing_at_our_emulator_is_refused_elsewhere(project, monkeypatch):
+    folder = state_dir(project)
+    folder.mkdir(parents=True)
+    (folder / "server.json").write_text(json.dumps({"pid": 1, "port": 45123}))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:45123")
+    with pytest.raises(UserInputError, match=r"AWS_ENDPOINT_URL=.*points at the local emulator"):
+        prepare(project, "dev")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9999")  # someone else's: allowed
+    assert prepare(project, "dev")["AWS_ENDPOINT_URL"] == "http://localhost:9999"
+
+
+def test_local_starts_the_emulator_and_bootstraps_state(project: Project, monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "prod-admin")
+    before = dict(os.environ)
+    env = prepare(project, "local")
+    assert dict(os.environ) == before  # never mutated
+
+    assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert "AWS_PROFILE" not in env and env["AWS_REGION"] == "eu-central-1"
+    s3 = client(env, "s3", path_style=True)
+    assert s3.get_bucket_versioning(Bucket="demo-local-tfstate")["Status"] == "Enabled"
+    assert s3.meta.endpoint_url == env["AWS_ENDPOINT_URL"]
+
+    again = prepare(project, "local")  # idempotent: same server, bucket already there
+    assert again["AWS_ENDPOINT_URL"] == env["AWS_ENDPOINT_URL"]
+
+
+def test_emulated_without_backend_file_names_the_file(project: Project):
+    with pytest.raises(UserInputError, match=r"envs/sandbox\.backend\.hcl is missing"):
+        prepare(project, "sandbox")
+    assert aws_env.is_emulated(project, "sandbox")
