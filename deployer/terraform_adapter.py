@@ -197,7 +197,10 @@ class Terraform:
     def _no_color(self) -> object:
         return IsNotFlagged if self.color else IsFlagged
 
-    def _run(self, argv: list[str], *, stream: bool = True) -> tuple[RunResult, Completed]:
+    def _run(
+        self, argv: list[str], *, stream: bool = True, mask: bool = True
+    ) -> tuple[RunResult, Completed]:
+        """Run one command; `mask=False` for JSON, which is redacted structurally instead."""
         if not self.working_dir.is_dir():
             raise UserInputError(
                 f"{self.working_dir} does not exist: Terraform has nothing to run."
@@ -210,7 +213,7 @@ class Terraform:
             env=self.child_env(),
             stream=self.stream if stream else None,
             notify=self._notify,
-            transform=lambda line: mask_text(line, self.mask),
+            transform=(lambda line: mask_text(line, self.mask)) if mask else (lambda line: line),
         )
         command = display_command(argv)
         result = RunResult(
@@ -259,16 +262,16 @@ class Terraform:
         return classify_failure(
             result.command,
             result.returncode,
-            result.stderr,
-            result.stdout,
+            mask_text(result.stderr, self.mask),  # JSON commands run unmasked
+            mask_text(result.stdout, self.mask),
             unlock_command=lambda lock_id: self.unlock_command.format(
                 lock_id=lock_id, data_dir=self.data_dir, working_dir=self.working_dir
             ),
             mirror_configured=self.cli_config is not None,
         )
 
-    def _checked(self, argv: list[str], *, stream: bool = True) -> RunResult:
-        result, _ = self._run(argv, stream=stream)
+    def _checked(self, argv: list[str], *, stream: bool = True, mask: bool = True) -> RunResult:
+        result, _ = self._run(argv, stream=stream, mask=mask)
         if result.returncode != 0:
             raise self._fail(result)
         return result
@@ -346,9 +349,8 @@ class Terraform:
     def show_json(self, plan_file: Path | None = None, *, redact: bool = True) -> dict[str, Any]:
         """`terraform show -json` of a saved plan (or of the state), sensitive values masked."""
         args = [str(Path(plan_file).resolve())] if plan_file else []
-        result = self._checked(
-            self._tf.cmd("show", *args, json=IsFlagged, no_color=IsFlagged), stream=False
-        )
+        argv = self._tf.cmd("show", *args, json=IsFlagged, no_color=IsFlagged)
+        result = self._checked(argv, stream=False, mask=False)
         doc = self._json(result)
         return redact_json(doc, self.mask) if redact else doc
 
@@ -359,9 +361,8 @@ class Terraform:
 
     def output_json(self, *, redact: bool = True) -> dict[str, Any]:
         """`terraform output -json`: {name: {value, type, sensitive}}, sensitive values masked."""
-        result = self._checked(
-            self._tf.cmd("output", json=IsFlagged, no_color=IsFlagged), stream=False
-        )
+        argv = self._tf.cmd("output", json=IsFlagged, no_color=IsFlagged)
+        result = self._checked(argv, stream=False, mask=False)
         doc = self._json(result)
         return redact_outputs(doc, self.mask) if redact else doc
 

@@ -40,6 +40,7 @@ from deployer.terraform_adapter import (
 )
 from deployer.terraform_errors import display_command, parse_lock_info
 from deployer.terraform_process import Completed
+from deployer.terraform_sensitive import redact_json, redact_outputs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STACK = FIXTURES / "builtin_stack"
@@ -298,25 +299,77 @@ def test_lock_info_is_parsed_from_terraforms_message():
     }
 
 
-def test_init_without_registry_or_mirror_says_how_to_configure_one(tmp_path, terraform_env):
+@pytest.mark.parametrize("mirror", [False, True], ids=["no-mirror", "mirror"])
+def test_init_that_cannot_reach_the_registry_says_what_to_configure(
+    tmp_path, terraform_env, mirror
+):
     stack = tmp_path / "aws_stack"
     stack.mkdir()
     (stack / "main.tf").write_text(
         'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n',
         encoding="utf-8",
     )
-    empty_config = tmp_path / "empty.tfrc"
-    empty_config.write_text("", encoding="utf-8")
-    env = dict(terraform_env, HOME=str(tmp_path), TF_CLI_CONFIG_FILE=str(empty_config))
+    # A CLI config with no mirror in it: the AWS provider can only come from the registry.
+    config = tmp_path / "plain.tfrc"
+    config.write_text("", encoding="utf-8")
+    env = dict(terraform_env, HOME=str(tmp_path), TF_CLI_CONFIG_FILE=str(config))
     # A closed local port as proxy: the registry is unreachable at once, online or not.
     env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
-    tf = Terraform(stack, data_dir=tmp_path / "d", env=env, stream=None)
+    tf = Terraform(
+        stack, data_dir=tmp_path / "d", env=env, cli_config=config if mirror else None, stream=None
+    )
     with pytest.raises(ProviderRegistryUnreachableError) as caught:
         tf.init()
     message = caught.value.message
-    assert message.startswith("terraform init could not reach the provider registry and no")
-    assert "DEPLOYER_PROVIDER_MIRROR" in message
-    assert "provider_mirror" in message and "[tool.deployer]" in message
+    assert message.startswith("terraform init could not reach the provider registry")
+    if mirror:
+        assert "the configured offline mirror does not hold" in message
+    else:
+        assert "no provider mirror is configured" in message
+        assert "DEPLOYER_PROVIDER_MIRROR" in message
+        assert "`provider_mirror` under [tool.deployer]" in message
+    assert "registry.terraform.io" in message  # Terraform's own words follow
+
+
+def test_json_redaction_follows_terraforms_markers_at_any_depth():
+    doc = {
+        "variables": {"token": {"value": "tok-123456"}, "region": {"value": "eu-west-1"}},
+        "configuration": {
+            "root_module": {"variables": {"token": {"sensitive": True, "default": "dflt-999"}}}
+        },
+        "planned_values": {
+            "outputs": {"url": {"sensitive": False, "value": "https://x"}},
+            "root_module": {
+                "child_modules": [
+                    {
+                        "resources": [
+                            {
+                                "values": {"tags": {"a": "keep", "b": "pw-abcdef"}, "l": [1, "s1"]},
+                                "sensitive_values": {"tags": {"b": True}, "l": [False, True]},
+                            }
+                        ]
+                    }
+                ]
+            },
+        },
+        "resource_changes": [
+            {"change": {"before": None, "after": {"copy": "pw-abcdef!"}, "after_sensitive": {}}}
+        ],
+        "output_changes": {"pw": {"before": "x", "after": "out-7777", "after_sensitive": True}},
+    }
+    redacted = redact_json(doc, secrets=["extra-secret"])
+    text = json.dumps(redacted)
+    for secret in ("tok-123456", "dflt-999", "pw-abcdef", "out-7777"):
+        assert secret not in text
+    values = redacted["planned_values"]["root_module"]["child_modules"][0]["resources"][0]
+    assert values["values"] == {"tags": {"a": "keep", "b": SENSITIVE}, "l": [1, SENSITIVE]}
+    # An unmarked copy of a marked value is masked too (terraform_data's `output` case).
+    assert redacted["resource_changes"][0]["change"]["after"]["copy"] == f"{SENSITIVE}!"
+    assert redacted["variables"]["region"]["value"] == "eu-west-1"
+    assert doc["variables"]["token"]["value"] == "tok-123456"  # the input is left alone
+    assert redact_outputs({"o": {"sensitive": True, "value": {"k": "v-secret"}}}) == {
+        "o": {"sensitive": True, "value": SENSITIVE}
+    }
 
 
 def test_missing_or_old_terraform_is_a_clear_error(tmp_path, monkeypatch):
