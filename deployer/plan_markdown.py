@@ -189,12 +189,12 @@ def render_plan_markdown(
     if summary is None:
         parts = [
             f"### :x: Plan failed for {env}",
-            "Terraform could not make a plan, so nothing can be applied until this is fixed.",
+            "No plan could be made, so nothing can be applied until this is fixed.",
         ]
-        error_text = _clean(error or "", masks) or "(Terraform printed no error message.)"
+        error_text = _clean(error or "", masks) or "(no error message was given)"
         if plan_text:
             parts.append(_details("Terraform output", plan_text, _fence_for(plan_text)))
-        return _fit(parts, error_text, "Terraform's error", limit, open_=True)
+        return _fit(parts, error_text, "Error", limit, open_=True)
 
     if not summary.has_changes:
         parts = [

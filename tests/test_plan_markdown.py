@@ -106,8 +106,8 @@ def test_a_failed_plan_shows_terraforms_error(plan_stack: PlanStack) -> None:
     inside, outside = _code_blocks(body)
     visible = "\n".join(outside)
     assert visible.startswith("### :x: Plan failed for `qa`")
-    assert "nothing can be applied until this is fixed" in visible
-    assert "<details open><summary>Terraform's error</summary>" in visible
+    assert "No plan could be made, so nothing can be applied until this is fixed." in visible
+    assert "<details open><summary>Error</summary>" in visible
     error_text = "\n".join(inside)
     assert "Error: Invalid value for variable" in error_text
     assert "The stage must be base or changed." in error_text
