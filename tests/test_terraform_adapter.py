@@ -157,29 +157,38 @@ def test_stale_saved_plan_is_refused_and_never_replaced(tf, tmp_path):
 
 
 def test_output_is_streamed_live_in_order_and_kept(stack, tmp_path, terraform_env):
-    seen: list[tuple[str, str, bool]] = []
+    gate = tmp_path / "gate"
+    seen: list[tuple[str, str]] = []
 
     def stream(line: str, channel: str) -> None:
-        # The lock file exists only while Terraform runs: a line seen with it was live.
-        seen.append((channel, line, (stack / LOCK_INFO).exists()))
+        seen.append((channel, line))
+        if "Executing:" in line:
+            gate.touch()  # the provisioner waits for this: the line must arrive live
 
     tf = Terraform(stack, data_dir=tmp_path / "d", env=terraform_env, stream=stream, color=False)
     tf.init()
-    sleepy = var_file(tmp_path, sleep_seconds=2)
-    plan = tf.plan(out=tmp_path / "p.tfplan", var_files=[sleepy])
+    gated = var_file(tmp_path, gate_file=str(gate))
+    plan = tf.plan(out=tmp_path / "p.tfplan", var_files=[gated])
     seen.clear()
-    result = tf.apply_plan(plan.plan_file)
+    result = tf.apply_plan(plan.plan_file)  # completes only if the gate opened mid-apply
 
-    streamed = [line for channel, line, _ in seen if channel == "stdout"]
+    streamed = [line for channel, line in seen if channel == "stdout"]
     assert streamed == result.stdout.splitlines()
-    executing = next(i for i, (_, line, _) in enumerate(seen) if "Executing:" in line)
-    assert seen[executing][2], "the provisioner's line arrived only after Terraform ended"
-    complete = next(i for i, (_, line, _) in enumerate(seen) if "Apply complete!" in line)
-    assert executing < complete
+    order = [
+        next(i for i, line in enumerate(streamed) if marker in line)
+        for marker in (
+            "slow: Creating...",
+            "Executing:",
+            "slow: Creation complete",
+            "Apply complete!",
+        )
+    ]
+    assert order == sorted(order)
 
+    streamed_so_far = len(seen)
     quiet = Terraform(stack, data_dir=tmp_path / "d", env=terraform_env, stream=None)
-    assert "No changes." in quiet.plan(out=tmp_path / "q.tfplan", var_files=[sleepy]).stdout
-    assert len(seen) == len(streamed)  # nothing more was streamed
+    assert "No changes." in quiet.plan(out=tmp_path / "q.tfplan", var_files=[gated]).stdout
+    assert len(seen) == streamed_so_far  # kept, not streamed
 
 
 def test_colour_is_streamed_but_never_kept(stack, tmp_path, terraform_env):
