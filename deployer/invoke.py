@@ -11,6 +11,7 @@ error (its traceback, user frames only, is shown as such), not a deployer failur
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -226,7 +227,7 @@ def invoke(
     """Run `function`'s handler once with `event` (default: a sample of its first route)."""
     from deployer.aws_env import environment
     from deployer.environments import get_environment
-    from deployer.functions import SHARED_DIR, did_you_mean, load_functions
+    from deployer.functions import SHARED_DIR, load_functions
 
     env = get_environment(project, env_name)
     if env.protected:
@@ -238,9 +239,11 @@ def invoke(
     specs = {s.name: s for s in load_functions(project)}
     spec = specs.get(function)
     if spec is None:
+        close = difflib.get_close_matches(function, list(specs), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UserInputError(
-            f"No function named {function!r} under lambda_src/"
-            f"{did_you_mean(function, list(specs))}; functions: {', '.join(specs) or 'none'}."
+            f"No function named {function!r} under lambda_src/{hint}; functions: "
+            f"{', '.join(specs) or 'none'}."
         )
     if event is None:
         first = spec.routes[0] if spec.routes else None
@@ -267,17 +270,21 @@ def invoke(
         "timeout": timeout,
     }
     child_env = _child_environment(environ, config, function_env, spec.folder)
-    return _run(spec.name, name, run_spec, child_env, timeout, log)
+    return run_handler(spec.name, name, run_spec, child_env, timeout, log)
 
 
-def _run(
+def run_handler(
     function: str,
     name: str,
     run_spec: dict,
     child_env: dict[str, str],
     timeout: int,
-    log: TextIO | None,
+    log: TextIO | None = None,
 ) -> InvokeResult:
+    """Run the handler `run_spec` names in a child Python with `child_env`, within `timeout`.
+
+    The function's own output (prints, logs) goes to `log` (default stderr) as it comes.
+    """
     log = log or sys.stderr
     with tempfile.TemporaryDirectory(prefix="deployer-invoke-") as tmp:
         spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
