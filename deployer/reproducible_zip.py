@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from deployer.errors import UserInputError
+
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 COMPRESSION_LEVEL = 6
 UNIX = 3  # ZipInfo.create_system; the host's default would make the bytes host-dependent
@@ -56,6 +58,11 @@ def _walk(
             if at_top and name in skipped_top:
                 continue
             path = here / name
+            if not path.is_file():
+                raise UserInputError(
+                    f"{path}: is not a regular file (a broken symlink?); remove it or make it "
+                    "point at a file."
+                )
             entries[path.relative_to(root).as_posix()] = path
     return entries
 

@@ -310,6 +310,13 @@ def test_a_file_in_both_function_and_shared_is_an_error(tmp_path) -> None:
     assert not (root / ".deployer").exists()
 
 
+def test_a_broken_symlink_is_an_error_not_a_traceback(tmp_path) -> None:
+    root = _two_functions(tmp_path)
+    (root / "lambda_src/items/gone.py").symlink_to(root / "nowhere.py")
+    with pytest.raises(UserInputError, match=r"items/gone\.py: is not a regular file"):
+        _build(root)
+
+
 # ---------------------------------------------------------------- dependencies and the cache
 
 
