@@ -71,6 +71,7 @@ class _InterruptState:
 
     def __init__(self) -> None:
         self.depth = 0  # nesting of forward_interrupts() (main thread only)
+        self.active = False  # handlers in place (or the signals deliberately ignored)
         self.previous: dict[int, object] = {}
         self.received: list[int] = []
         self.running = 0  # Terraform children alive under the handlers
@@ -90,7 +91,7 @@ def _on_signal(signum: int, _frame: object) -> None:
 
 def forwarding_active() -> bool:
     """True while `forward_interrupts()` handlers are installed."""
-    return _state.depth > 0
+    return _state.depth > 0 and _state.active
 
 
 def signals_received() -> tuple[str, ...]:
@@ -114,24 +115,28 @@ def forward_interrupts() -> Iterator[bool]:
     if outer:
         _state.received.clear()
         _state.previous = {}
+        _state.active = False
         for signum in FORWARDED_SIGNALS:
             try:
-                current = signal.getsignal(signum)
-                if current is signal.SIG_IGN:
-                    continue  # e.g. a background job: whoever ignored it meant it
-                _state.previous[signum] = signal.signal(signum, _on_signal)
-            except ValueError:  # not the main interpreter
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    _state.previous[signum] = signal.signal(signum, _on_signal)
+                # An ignored signal (a background job, nohup) stays ignored: whoever ignored
+                # it meant it, and Terraform in its own session does not get it either.
+                _state.active = True
+            except ValueError:  # not the main interpreter: no handlers, no own session
                 pass
     _state.depth += 1
     try:
-        yield True
+        yield _state.active
     finally:
         _state.depth -= 1
         if outer:
             for signum, handler in _state.previous.items():
-                signal.signal(signum, handler)
+                # None: the previous handler was not set from Python (the default one).
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
             _state.previous = {}
             _state.received.clear()
+            _state.active = False
 
 
 def _kill_group(proc: subprocess.Popen, own_session: bool) -> None:
