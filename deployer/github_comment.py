@@ -141,7 +141,7 @@ class GitHubClient:
         while next_url:
             response = self.request("GET", next_url, params=params)
             params = None  # the next link carries the query already
-            items = response.json()
+            items = _json(response)
             if not isinstance(items, list):
                 raise DeployerError(f"GitHub answered GET {url} with a non-list: {items!r:.200}")
             yield from items
@@ -162,8 +162,22 @@ class GitHubClient:
             # Installation tokens (GitHub Actions' GITHUB_TOKEN) may not read /user: they
             # act as the github-actions[bot] account.
             return ACTIONS_BOT_LOGIN, True
-        user = response.json()
+        user = _json(response)
+        if not isinstance(user, dict) or not user.get("login"):
+            raise DeployerError(f"GitHub answered GET /user without a login: {user!r:.200}")
         return str(user["login"]), user.get("type") == "Bot"
+
+
+def _json(response: requests.Response) -> object:
+    """The JSON of a successful answer; a clear error when it is something else."""
+    try:
+        return response.json()
+    except ValueError:
+        path = urlsplit(response.url).path
+        raise DeployerError(
+            f"GitHub answered {response.request.method} {path} with something other than "
+            f"JSON ({response.text[:100]!r}): check {API_URL_ENV} points at GitHub's REST API."
+        ) from None
 
 
 def _sleep(seconds: float) -> None:
@@ -244,7 +258,7 @@ def _error_message(response: requests.Response, what: str) -> str:
     status = response.status_code
     message = _api_message(response)
     said = f" ({message})" if message else ""
-    fix = _FIXES.get(status, "see GitHub's answer above")
+    fix = _FIXES.get(status, "GitHub's message says why")
     return f"GitHub answered {what} with HTTP {status}{said}: {fix}."
 
 
@@ -256,6 +270,13 @@ def _is_ours(comment: dict, key_marker: str, login: str, is_bot: bool) -> bool:
         return False
     body = comment.get("body") or ""
     return key_marker in body.split("\n", 1)[0]
+
+
+def _comment_json(response: requests.Response) -> dict:
+    comment = _json(response)
+    if not isinstance(comment, dict) or "id" not in comment:
+        raise DeployerError(f"GitHub answered without the comment: {comment!r:.200}")
+    return comment
 
 
 def read_body(path: Path) -> str:
@@ -333,11 +354,13 @@ def post_sticky_comment(
         None,
     )
     if existing is None:
-        created = client.request("POST", comments_url, json={"body": full_body}).json()
+        created = _comment_json(client.request("POST", comments_url, json={"body": full_body}))
         return CommentResult("created", int(created["id"]), created.get("html_url", ""), login)
     if existing.get("body") == full_body:
         return CommentResult("unchanged", int(existing["id"]), existing.get("html_url", ""), login)
-    updated = client.request(
-        "PATCH", f"/repos/{repo}/issues/comments/{existing['id']}", json={"body": full_body}
-    ).json()
+    updated = _comment_json(
+        client.request(
+            "PATCH", f"/repos/{repo}/issues/comments/{existing['id']}", json={"body": full_body}
+        )
+    )
     return CommentResult("updated", int(updated["id"]), updated.get("html_url", ""), login)

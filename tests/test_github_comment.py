@@ -32,6 +32,7 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
     body: dict = field(default_factory=dict)
     times: int = 1
+    html: str | None = None  # answer with this page instead of JSON
 
 
 class FakeGitHub:
@@ -92,10 +93,16 @@ class FakeGitHub:
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, body: object, headers: dict | None = None) -> None:
-                data = json.dumps(body).encode()
+            def _send(
+                self,
+                status: int,
+                body: object,
+                headers: dict | None = None,
+                html: str | None = None,
+            ) -> None:
+                data = html.encode() if html is not None else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if html else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -115,7 +122,9 @@ class FakeGitHub:
                             and url.path.endswith(failure.path_suffix)
                         ):
                             failure.times -= 1
-                            return self._send(failure.status, failure.body, failure.headers)
+                            return self._send(
+                                failure.status, failure.body, failure.headers, failure.html
+                            )
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     return self._send(401, {"message": "Bad credentials"})
                 return self._route(method, url, payload)
@@ -473,3 +482,12 @@ def test_a_next_link_to_another_host_is_refused(github, tmp_path) -> None:
     assert result.exit_code == 1
     assert "refusing to send the token there" in result.output
     assert github.calls("POST") == []
+
+
+def test_an_answer_that_is_not_json_is_a_clear_error(github, tmp_path) -> None:
+    github.failures.append(Failure("GET", "/comments", 200, html="<html>proxy login</html>"))
+    result = _comment(_body(tmp_path, "### Plan\n"))
+    assert result.exit_code == 1
+    assert "with something other than JSON" in result.output
+    assert "check GITHUB_API_URL" in result.output
+    assert "Traceback" not in result.output

@@ -6,6 +6,7 @@ and run them with bash, the way the runner does, so a workflow cannot drift from
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -365,6 +366,20 @@ def test_a_branch_without_an_environment_fails_the_step(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Branch 'feature/x' deploys no environment" in result.stderr
     assert not output.exists() or output.read_text(encoding="utf-8") == ""
+
+
+def test_env_for_branch_accepts_a_full_ref_and_reports_protection() -> None:
+    from typer.testing import CliRunner
+
+    from deployer.cli import app
+
+    result = CliRunner().invoke(app, ["env-for-branch", "refs/heads/main", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "branch": "main",
+        "environment": BRANCHES["main"],
+        "protected": BRANCHES["main"] in PROTECTED,
+    }
 
 
 @pytest.fixture
