@@ -26,13 +26,13 @@ from urllib.parse import urlsplit
 import requests
 
 from deployer.errors import DeployerError, UserInputError
+from deployer.plan_markdown import GITHUB_COMMENT_LIMIT as COMMENT_LIMIT
 
 TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105 (the variable's name, not a token)
 API_URL_ENV = "GITHUB_API_URL"
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 DEFAULT_API_URL = "https://api.github.com"
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
-COMMENT_LIMIT = 65536
 
 REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

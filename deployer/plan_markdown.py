@@ -2,12 +2,15 @@
 
 What goes in: the counts from a `PlanSummary` (addresses and actions, never values) and
 the human-readable plan from `terraform show -no-color <planfile>`, in which Terraform
-has already masked sensitive values. The plan JSON never reaches this module.
+masks what it knows is sensitive; the strings passed as `mask` (see
+`plan_summary.sensitive_values`) are masked too, for what it misses. The plan JSON never
+reaches this module.
 
 The body stays under GitHub's comment limit (65,536 characters) with room left for the
-hidden marker `deployer github comment` puts in front of it: the plan text is cut first,
-then (only for thousands of them) the list of destroyed resources, whose warning header is
-always kept.
+hidden marker `deployer github comment` puts in front of it: the list of destroyed
+resources takes at most half (shortened only for thousands of them, its warning header
+always kept), and the plan text is cut to the rest, with a visible note. Code blocks use
+a fence longer than any run of backticks in the text, so no value can close them.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ MARKER_ROOM = 100
 DESTROY_LIST_SHARE = 0.5
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-
-
 SENSITIVE = "(sensitive value)"
 
 

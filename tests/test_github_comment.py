@@ -491,3 +491,10 @@ def test_an_answer_that_is_not_json_is_a_clear_error(github, tmp_path) -> None:
     assert "with something other than JSON" in result.output
     assert "check GITHUB_API_URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_longest_marker_fits_in_the_room_the_renderer_leaves() -> None:
+    from deployer.github_comment import marker
+    from deployer.plan_markdown import MARKER_ROOM
+
+    assert len(marker("k" * 64) + "\n") <= MARKER_ROOM
