@@ -93,30 +93,33 @@ def _destroy_section(summary: PlanSummary, budget: int) -> str:
     return header + "\n" + "\n".join(kept)
 
 
+def _names(changes: list[ResourceChange], limit: int = 20) -> str:
+    names = ", ".join(_code_span(c.address) for c in changes[:limit])
+    return names + (f" and {len(changes) - limit} more" if len(changes) > limit else "")
+
+
 def _other_lines(summary: PlanSummary) -> list[str]:
-    """Reads, forgotten resources and output changes: worth a line, not a warning."""
+    """Reads, imports, moves, forgotten resources, outputs: worth a line, not a warning."""
+    by_action: dict[str, list[ResourceChange]] = {}
+    for change in summary.changes:
+        by_action.setdefault(change.action, []).append(change)
     lines = []
-    reads = [c for c in summary.changes if c.action == "read"]
-    forgets = [c for c in summary.changes if c.action == "forget"]
-    if reads:
+    if reads := by_action.get("read"):
         lines.append(f"{_plural(len(reads), 'data source')} read during apply.")
-    if forgets:
-        names = ", ".join(_code_span(c.address) for c in forgets[:20])
-        more = f" and {len(forgets) - 20} more" if len(forgets) > 20 else ""
+    if imports := by_action.get("import"):
+        lines.append(f"{_plural(len(imports), 'resource')} imported: {_names(imports)}.")
+    if moves := by_action.get("move"):
+        lines.append(f"{_plural(len(moves), 'resource')} moved to a new address: {_names(moves)}.")
+    if forgets := by_action.get("forget"):
         lines.append(
             f"{_plural(len(forgets), 'resource')} removed from state but not destroyed: "
-            f"{names}{more}."
+            f"{_names(forgets)}."
         )
-    if summary.output_changes:
+    if outputs := list(summary.output_changes):
         names = ", ".join(
-            f"{_code_span(c.address.removeprefix('output.'))} ({c.action})"
-            for c in summary.output_changes[:20]
+            f"{_code_span(c.address.removeprefix('output.'))} ({c.action})" for c in outputs[:20]
         )
-        more = (
-            f" and {len(summary.output_changes) - 20} more"
-            if len(summary.output_changes) > 20
-            else ""
-        )
+        more = f" and {len(outputs) - 20} more" if len(outputs) > 20 else ""
         lines.append(f"Outputs changing: {names}{more}.")
     return lines
 

@@ -40,7 +40,9 @@ class ResourceChange:
     """One resource instance (or output) and what the plan does to it."""
 
     address: str
-    action: str  # "create" | "update" | "replace" | "delete" | "read" | "forget"
+    # "create" | "update" | "replace" | "delete" (counted), or "read" (a data source read
+    # during apply), "forget" (removed from state only), "import", "move" (state only)
+    action: str
 
     def as_dict(self) -> dict:
         return {"address": self.address, "action": self.action}
@@ -113,7 +115,14 @@ def summarize_plan(show_json: dict) -> PlanSummary:
         address = str(entry.get("address", "?"))
         if entry.get("deposed"):
             address = f"{address} (deposed object {entry['deposed']})"
-        action = _action((entry.get("change") or {}).get("actions"), address)
+        change = entry.get("change") or {}
+        action = _action(change.get("actions"), address)
+        if action is None and change.get("importing"):
+            action = "import"  # no-op on the object, but the state gains it
+        elif action is None and entry.get("previous_address", entry.get("address")) != (
+            entry.get("address")
+        ):
+            action = "move"  # a `moved` block: only the state address changes
         if action is not None:
             changes.append(ResourceChange(address=address, action=action))
     outputs = []

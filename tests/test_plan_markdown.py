@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_plan_summary import SENTINEL_NEW, SENTINEL_OLD, PlanStack
+from test_plan_summary import SENTINEL_NEW, SENTINEL_OLD, PlanStack, add_import_and_move
 
 from deployer.plan_markdown import GITHUB_COMMENT_LIMIT, MARKER_ROOM, render_plan_markdown
 from deployer.plan_summary import PlanSummary, ResourceChange, sensitive_values, summarize_plan
@@ -98,6 +98,18 @@ def test_no_changes_is_said_plainly(plan_stack: PlanStack) -> None:
     assert "**No changes.** The infrastructure of `dev` matches the configuration." in visible
     assert "[!CAUTION]" not in body
     assert "to create" not in visible
+
+
+def test_imports_and_moves_are_not_called_no_changes(plan_stack: PlanStack) -> None:
+    add_import_and_move(plan_stack)
+    body = _render(plan_stack)
+    _, outside = _code_blocks(body)
+    visible = "\n".join(outside)
+    assert "No changes" not in visible
+    assert "**0 to create, 0 to update, 0 to replace, 0 to delete.**" in visible
+    assert "- 1 resource imported: `terraform_data.imported`." in visible
+    assert "- 1 resource moved to a new address: `terraform_data.kept_renamed`." in visible
+    assert "[!CAUTION]" not in body
 
 
 def test_a_failed_plan_shows_terraforms_error(plan_stack: PlanStack) -> None:

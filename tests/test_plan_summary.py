@@ -120,6 +120,41 @@ def test_an_unchanged_state_has_no_changes(plan_stack: PlanStack) -> None:
     assert summary.destructive == ()
 
 
+IMPORT_AND_MOVE = """
+resource "terraform_data" "imported" {}
+
+import {
+  to = terraform_data.imported
+  id = "imported-id"
+}
+
+moved {
+  from = terraform_data.kept
+  to   = terraform_data.kept_renamed
+}
+"""
+
+
+def add_import_and_move(stack: PlanStack) -> None:
+    """Change the applied stack's configuration: one import, one `moved` rename."""
+    main = stack.dir / "main.tf"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(text.replace('"terraform_data" "kept"', '"terraform_data" "kept_renamed"'))
+    (stack.dir / "state_only.tf").write_text(IMPORT_AND_MOVE, encoding="utf-8")
+
+
+def test_imports_and_moves_are_changes_with_nothing_to_count(plan_stack: PlanStack) -> None:
+    add_import_and_move(plan_stack)
+    summary = summarize_plan(plan_stack.plan().show_json)
+    assert _actions(summary) == {
+        "terraform_data.imported": "import",
+        "terraform_data.kept_renamed": "move",
+    }
+    assert summary.has_changes  # applying it changes the state
+    assert summary.counts == {"create": 0, "update": 0, "replace": 0, "delete": 0}
+    assert summary.destructive == ()
+
+
 def test_a_summary_carries_addresses_and_actions_never_values(plan_stack: PlanStack) -> None:
     plan = plan_stack.plan(SENTINEL_NEW, stage="changed")
     raw = json.dumps(plan.show_json)
