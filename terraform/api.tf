@@ -1,0 +1,50 @@
+# The HTTP API: one route per route declared by any function, authorizers from tfvars.
+
+locals {
+  # A route whose authorizer does not resolve, or an authorizer whose function does not
+  # exist, is left out (the preconditions in main.tf report it): never made public.
+  api_routes = merge([
+    for fn, f in var.functions : {
+      for r in f.routes : r.route_key => {
+        function_name       = module.function[fn].lambda_function_name
+        function_invoke_arn = module.function[fn].lambda_alias_invoke_arn
+        function_qualifier  = module.function[fn].lambda_alias_name
+        public              = r.auth == "none"
+        authorizer          = local.route_authorizer[r.route_key]
+        # API Gateway checks scopes itself only for JWT authorizers (REQUEST: see functions.tf).
+        authorization_scopes = try(var.authorizers[local.route_authorizer[r.route_key]].type, "") == "jwt" ? r.scopes : []
+      } if r.auth == "none" || contains(keys(local.api_authorizers), coalesce(local.route_authorizer[r.route_key], "-"))
+    }
+  ]...)
+
+  api_authorizers = {
+    for name, a in var.authorizers : name => {
+      type                = upper(a.type) == "JWT" ? "JWT" : "REQUEST"
+      issuer              = a.type == "jwt" ? a.issuer : null
+      audience            = a.type == "jwt" ? a.audience : []
+      function_name       = a.type == "request" ? module.function[a.function].lambda_function_name : null
+      function_invoke_arn = a.type == "request" ? module.function[a.function].lambda_alias_invoke_arn : null
+      function_qualifier  = a.type == "request" ? module.function[a.function].lambda_alias_name : null
+      identity_sources    = a.identity_sources
+      result_ttl_seconds  = a.ttl
+    } if a.type == "jwt" || contains(keys(var.functions), coalesce(a.function, "-"))
+  }
+}
+
+module "api" {
+  source = "../modules/http_api"
+
+  name        = local.name_prefix
+  description = "${var.app} API (${var.environment})"
+  cors = length(var.api.cors_allow_origins) == 0 ? null : {
+    allow_origins = var.api.cors_allow_origins
+    allow_methods = var.api.cors_allow_methods
+    allow_headers = var.api.cors_allow_headers
+  }
+  throttling_burst_limit = var.api.throttling_burst_limit
+  throttling_rate_limit  = var.api.throttling_rate_limit
+  log_retention_days     = var.log_retention_days
+
+  authorizers = local.api_authorizers
+  routes      = local.api_routes
+}

@@ -1,0 +1,24 @@
+# The environment's PostgreSQL database (optional). Its master password is managed by RDS in
+# Secrets Manager: functions get the secret's ARN, never the password.
+
+module "database" {
+  source = "../modules/rds_postgres"
+  count  = local.database_enabled ? 1 : 0
+
+  identifier                   = local.name_prefix
+  engine_version               = var.database.engine_version
+  instance_class               = var.database.instance_class
+  allocated_storage            = var.database.allocated_storage
+  max_allocated_storage        = var.database.max_allocated_storage
+  db_name                      = var.database.db_name
+  multi_az                     = var.database.multi_az
+  deletion_protection          = var.database.deletion_protection
+  skip_final_snapshot          = var.database.skip_final_snapshot
+  backup_retention_period      = var.database.backup_retention_period
+  performance_insights_enabled = var.database.performance_insights_enabled
+  apply_immediately            = var.database.apply_immediately
+
+  vpc_id                     = local.vpc_id
+  subnet_ids                 = local.subnet_ids
+  allowed_security_group_ids = aws_security_group.lambda[*].id
+}

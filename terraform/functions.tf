@@ -1,0 +1,111 @@
+# One Lambda function per entry of the build manifest. Its IAM policy and environment come
+# from the access it declares in function.toml, nothing more.
+
+locals {
+  dynamodb_read_actions = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+  ]
+  dynamodb_write_actions = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+  ]
+
+  # Per function: its known tables by access level (unknown ones are reported in main.tf).
+  function_tables = {
+    for fn, f in var.functions : fn => {
+      for level in ["read", "read-write"] : level => sort([
+        for t, l in f.access.tables : t if l == level && contains(keys(var.tables), t)
+      ])
+    }
+  }
+  function_uses_database = {
+    for fn, f in var.functions : fn => f.access.database && local.database_enabled
+  }
+
+  function_policy_statements = {
+    for fn, tables in local.function_tables : fn => concat(
+      length(tables["read"]) == 0 ? [] : [{
+        sid       = "DynamoDBRead"
+        actions   = local.dynamodb_read_actions
+        resources = flatten([for t in tables["read"] : [module.table[t].dynamodb_table_arn, "${module.table[t].dynamodb_table_arn}/index/*"]])
+      }],
+      length(tables["read-write"]) == 0 ? [] : [{
+        sid       = "DynamoDBReadWrite"
+        actions   = concat(local.dynamodb_read_actions, local.dynamodb_write_actions)
+        resources = flatten([for t in tables["read-write"] : [module.table[t].dynamodb_table_arn, "${module.table[t].dynamodb_table_arn}/index/*"]])
+      }],
+      local.function_uses_database[fn] ? [{
+        sid       = "DatabaseSecret"
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = [one(module.database[*].db_instance_master_user_secret_arn)]
+      }] : [],
+    )
+  }
+
+  # A REQUEST authorizer's function learns what to check from its environment; API Gateway
+  # enforces scopes only for JWT authorizers, so this function enforces its routes' scopes.
+  authorizer_environment = {
+    for name, a in var.authorizers : a.function => merge(
+      { for k, v in {
+        JWT_ISSUER   = a.issuer
+        JWT_AUDIENCE = length(a.audience) > 0 ? join(",", a.audience) : null
+        JWKS_URL     = a.jwks_url
+        TOKEN_USE    = a.token_use
+      } : k => v if v != null },
+      length(local.authorizer_scopes[name]) > 0 ? { REQUIRED_SCOPES = jsonencode(local.authorizer_scopes[name]) } : {},
+    ) if a.type == "request" && a.function != null
+  }
+
+  # TABLE_<LOGICAL_NAME> for each table, DB_* when the function uses the database. These are
+  # names and addresses only: the password stays in Secrets Manager.
+  function_environment = {
+    for fn, f in var.functions : fn => merge(
+      f.environment,
+      lookup(local.authorizer_environment, fn, {}),
+      {
+        for t in concat(local.function_tables[fn]["read"], local.function_tables[fn]["read-write"]) :
+        "TABLE_${upper(replace(t, "-", "_"))}" => module.table[t].dynamodb_table_name
+      },
+      local.function_uses_database[fn] ? {
+        DB_SECRET_ARN = one(module.database[*].db_instance_master_user_secret_arn)
+        DB_HOST       = one(module.database[*].db_instance_address)
+        DB_PORT       = tostring(one(module.database[*].db_instance_port))
+        DB_NAME       = one(module.database[*].db_instance_name)
+      } : {},
+    )
+  }
+}
+
+module "function" {
+  source   = "../modules/lambda_function"
+  for_each = var.functions
+
+  function_name    = "${local.name_prefix}-${each.key}"
+  description      = each.value.description
+  filename         = "${path.root}/${each.value.zip_path}"
+  source_code_hash = each.value.source_code_hash
+  handler          = each.value.handler
+  runtime          = each.value.runtime
+  architecture     = each.value.architecture
+  memory_size      = each.value.memory
+  timeout          = each.value.timeout
+
+  environment_variables = local.function_environment[each.key]
+  policy_statements     = local.function_policy_statements[each.key]
+  vpc_config = local.function_uses_database[each.key] ? {
+    subnet_ids         = local.subnet_ids
+    security_group_ids = aws_security_group.lambda[*].id
+  } : null
+
+  log_retention_days = var.log_retention_days
+  tracing_mode       = var.tracing ? "Active" : "PassThrough"
+
+  tags = { function = each.key }
+}

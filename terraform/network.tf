@@ -1,0 +1,120 @@
+# The network the database needs, only when the database is enabled: a platform team's VPC
+# and subnets when given, else a VPC with two private subnets in two AZs (no internet route;
+# DynamoDB and Secrets Manager are reached through VPC endpoints).
+
+locals {
+  create_network = local.database_enabled && var.network.vpc_id == null
+  vpc_id         = local.create_network ? one(aws_vpc.this[*].id) : var.network.vpc_id
+  subnet_ids     = local.create_network ? aws_subnet.private[*].id : var.network.subnet_ids
+}
+
+data "aws_availability_zones" "available" {
+  count = local.create_network ? 1 : 0
+  state = "available"
+}
+
+resource "aws_vpc" "this" {
+  count = local.create_network ? 1 : 0
+
+  cidr_block           = var.network.cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true # the Secrets Manager endpoint's private DNS needs both
+
+  tags = { Name = local.name_prefix }
+}
+
+# Nothing uses the default security group: keep it closed.
+resource "aws_default_security_group" "this" {
+  count  = local.create_network ? 1 : 0
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_subnet" "private" {
+  count = local.create_network ? 2 : 0
+
+  vpc_id            = aws_vpc.this[0].id
+  cidr_block        = cidrsubnet(var.network.cidr, 4, count.index)
+  availability_zone = data.aws_availability_zones.available[0].names[count.index]
+
+  tags = { Name = "${local.name_prefix}-private-${count.index}" }
+}
+
+resource "aws_route_table" "private" {
+  count  = local.create_network ? 1 : 0
+  vpc_id = aws_vpc.this[0].id
+
+  tags = { Name = "${local.name_prefix}-private" }
+}
+
+resource "aws_route_table_association" "private" {
+  count          = local.create_network ? 2 : 0
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private[0].id
+}
+
+resource "aws_vpc_endpoint" "dynamodb" {
+  count             = local.create_network ? 1 : 0
+  vpc_id            = aws_vpc.this[0].id
+  service_name      = "com.amazonaws.${var.region}.dynamodb"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private[0].id]
+
+  tags = { Name = "${local.name_prefix}-dynamodb" }
+}
+
+resource "aws_vpc_endpoint" "secretsmanager" {
+  count               = local.create_network ? 1 : 0
+  vpc_id              = aws_vpc.this[0].id
+  service_name        = "com.amazonaws.${var.region}.secretsmanager"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+
+  tags = { Name = "${local.name_prefix}-secretsmanager" }
+}
+
+resource "aws_security_group" "endpoints" {
+  count       = local.create_network ? 1 : 0
+  name        = "${local.name_prefix}-endpoints"
+  description = "VPC interface endpoints, reached by the functions over HTTPS"
+  vpc_id      = aws_vpc.this[0].id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
+  count                        = local.create_network ? 1 : 0
+  security_group_id            = aws_security_group.endpoints[0].id
+  description                  = "HTTPS from the functions"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.lambda[0].id
+}
+
+# The functions that use the database run in this group; the database module lets it in.
+resource "aws_security_group" "lambda" {
+  count       = local.database_enabled ? 1 : 0
+  name        = "${local.name_prefix}-lambda"
+  description = "Lambda functions that use the database"
+  vpc_id      = local.vpc_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
+  count                        = local.database_enabled ? 1 : 0
+  security_group_id            = aws_security_group.lambda[0].id
+  description                  = "PostgreSQL to the database"
+  ip_protocol                  = "tcp"
+  from_port                    = module.database[0].db_instance_port
+  to_port                      = module.database[0].db_instance_port
+  referenced_security_group_id = module.database[0].security_group_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_https" {
+  count             = local.database_enabled ? 1 : 0
+  security_group_id = aws_security_group.lambda[0].id
+  description       = "HTTPS to AWS APIs (VPC endpoints, or the platform network's egress)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
