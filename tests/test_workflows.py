@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -279,6 +280,63 @@ def test_a_failed_plan_is_still_posted_and_fails_the_job() -> None:
 
 
 # -- the commands, as the workflows run them ----------------------------------------------
+
+DEPLOYER_COMMAND = re.compile(r"\bdeployer\s[^)\n]*")
+SHELL_VALUES = {
+    "ENVIRONMENT": "dev",
+    "BASE_REF": "dev",
+    "BRANCH": "main",
+    "PLAN_FILE": "deploy.tfplan",
+    "REPOSITORY": REPO,
+    "PR_NUMBER": str(PR),
+}
+
+
+def _deployer_commands() -> list[tuple[str, list[str]]]:
+    """Every `deployer ...` command line of every workflow, shell variables filled in."""
+    found = []
+    for name in WORKFLOWS:
+        for job_id, _job, step in _steps(_load(name)):
+            for match in DEPLOYER_COMMAND.finditer(step.get("run", "")):
+                text = re.sub(r"\$\{?(\w+)\}?", lambda m: SHELL_VALUES[m.group(1)], match.group(0))
+                found.append((f"{name}/{job_id}/{step.get('name')}", shlex.split(text)[1:]))
+    return found
+
+
+def _parse_cli(argv: list[str]) -> tuple[str, dict]:
+    """Parse argv as the CLI would (options and arguments checked), without running it."""
+    from typer.main import get_command
+
+    from deployer.cli import app
+
+    root = get_command(app)
+    command, args, path = root, list(argv), ["deployer"]
+    context = root.context_class(root, info_name="deployer")
+    while hasattr(command, "get_command") and args and command.get_command(context, args[0]):
+        path.append(args[0])
+        command = command.get_command(context, args.pop(0))
+    return " ".join(path), command.make_context(" ".join(path), args).params
+
+
+def test_every_deployer_command_in_the_workflows_is_one_the_cli_accepts() -> None:
+    commands = _deployer_commands()
+    parsed = {}
+    for where, argv in commands:
+        try:
+            path, params = _parse_cli(argv)
+        except Exception as exc:  # a usage error names the bad option
+            pytest.fail(f"{where}: deployer {' '.join(argv)}: {exc}")
+        parsed.setdefault(path, []).append(params)
+    assert set(parsed) == {
+        "deployer env-for-branch",
+        "deployer plan",
+        "deployer apply",
+        "deployer github comment",
+    }
+    assert any(p["summary_md"] == Path("plan.md") for p in parsed["deployer plan"])
+    assert any(p["yes"] and p["plan_file"] for p in parsed["deployer apply"])
+    assert any(p["auto_approve"] and not p["plan_file"] for p in parsed["deployer apply"])
+
 
 CONTEXT = {
     "${{ github.repository }}": REPO,
