@@ -63,6 +63,23 @@ def module_copy(module: Path, tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A provider plugin cache per session (per xdist worker: the cache is not safe for
+    concurrent installs). A packed mirror is then unzipped once, not at every init."""
+    return tmp_path_factory.mktemp("tf-plugin-cache")
+
+
+@pytest.fixture
+def module_tf_env(terraform_env: dict[str, str], plugin_cache: Path) -> dict[str, str]:
+    """terraform_env plus the shared plugin cache."""
+    env = dict(terraform_env)
+    env["TF_PLUGIN_CACHE_DIR"] = str(plugin_cache)
+    # The copies' lock files are thrown away, so there is no lock file the cache could break.
+    env["TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"] = "1"
+    return env
+
+
 def test_modules_exist() -> None:
     assert MODULES, f"no module folders found under {MODULES_DIR}"
 
@@ -96,17 +113,17 @@ def test_every_validation_rule_has_a_reject_run(module: Path) -> None:
     )
 
 
-def test_module_terraform_test(module_copy: Path, terraform_env: dict[str, str]) -> None:
-    _init(module_copy, terraform_env)
-    output = _run(["terraform", "test", "-no-color"], module_copy, terraform_env)
+def test_module_terraform_test(module_copy: Path, module_tf_env: dict[str, str]) -> None:
+    _init(module_copy, module_tf_env)
+    output = _run(["terraform", "test", "-no-color"], module_copy, module_tf_env)
     match = re.search(r"Success! (\d+) passed, 0 failed", output)
     assert match and int(match.group(1)) > 0, output
 
 
-def test_module_example_validates(module_copy: Path, terraform_env: dict[str, str]) -> None:
+def test_module_example_validates(module_copy: Path, module_tf_env: dict[str, str]) -> None:
     example = module_copy / "examples" / "basic"
-    _init(example, terraform_env)
-    _run(["terraform", "validate", "-no-color"], example, terraform_env)
+    _init(example, module_tf_env)
+    _run(["terraform", "validate", "-no-color"], example, module_tf_env)
 
 
 def test_module_readme_is_current(module: Path) -> None:
