@@ -1,0 +1,267 @@
+"""The stack orchestration against the real Terraform binary, and the root stack itself.
+
+Flows run on tests/fixtures/stack_project: a project whose terraform/ uses only built-ins
+(terraform_data) and a local backend, so init/plan/apply are real without AWS. The root
+stack in terraform/ is checked with `terraform validate` and its own `terraform test`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deployer.environments import Environment
+from deployer.errors import UserInputError
+from deployer.project import find_project
+from deployer.stack import (
+    Stack,
+    check_apply_allowed,
+    check_destroy_allowed,
+    generated_vars,
+    plan_many,
+    plannable_environments,
+)
+from deployer.terraform_adapter import StalePlanError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "stack_project"
+
+
+def copy_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the fixture project, found by the deployer as the current project."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def stack_project(tmp_path: Path, provider_mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return copy_fixture(tmp_path, monkeypatch)
+
+
+def quiet(lines: list) -> object:
+    return lambda line, channel: lines.append((line, channel))
+
+
+def state_resources(root: Path, env: str) -> list[str]:
+    path = root / ".deployer" / "state" / f"{env}.tfstate"
+    if not path.is_file():
+        return []
+    state = json.loads(path.read_text(encoding="utf-8"))
+    return sorted(f"{r['type']}.{r['name']}" for r in state["resources"])
+
+
+# --- safety rules ----------------------------------------------------------------------------
+
+
+def env(name: str, protected: bool) -> Environment:
+    return Environment(
+        name=name, protected=protected, tfvars=f"envs/{name}.tfvars", backend="x.hcl"
+    )
+
+
+def test_protected_environment_refuses_auto_approve() -> None:
+    with pytest.raises(UserInputError, match="prod is protected: --auto-approve is refused"):
+        check_apply_allowed(
+            env("prod", True), plan_file=Path("p.tfplan"), auto_approve=True, yes=False
+        )
+
+
+def test_protected_environment_applies_only_a_saved_plan() -> None:
+    with pytest.raises(UserInputError, match="prod is protected: it applies only a saved plan"):
+        check_apply_allowed(env("prod", True), plan_file=None, auto_approve=False, yes=False)
+    check_apply_allowed(env("prod", True), plan_file=Path("p"), auto_approve=False, yes=True)
+
+
+def test_yes_needs_a_saved_plan_and_unprotected_may_auto_approve() -> None:
+    with pytest.raises(UserInputError, match="--yes confirms a saved plan"):
+        check_apply_allowed(env("dev", False), plan_file=None, auto_approve=False, yes=True)
+    check_apply_allowed(env("dev", False), plan_file=None, auto_approve=True, yes=False)
+
+
+def test_destroy_of_a_protected_environment_needs_allow_protected() -> None:
+    with pytest.raises(UserInputError, match="pass --allow-protected"):
+        check_destroy_allowed(env("prod", True), allow_protected=False)
+    check_destroy_allowed(env("prod", True), allow_protected=True)
+    check_destroy_allowed(env("dev", False), allow_protected=False)
+
+
+# --- generated var-file ----------------------------------------------------------------------
+
+
+def test_generated_vars_point_zips_at_the_build_from_terraform(stack_project: Path) -> None:
+    project = find_project(stack_project)
+    entry = {"zip_path": ".deployer/build/hello.zip", "source_code_hash": "x", "size": 3}
+    data = generated_vars(project, "dev", {"hello": entry})
+    assert data == {
+        "app": "fixture",
+        "environment": "dev",
+        "functions": {
+            "hello": {
+                "zip_path": "../.deployer/build/hello.zip",
+                "source_code_hash": "x",
+                "size": 3,
+            }
+        },
+    }
+
+
+# --- init, plan, apply on the fixture --------------------------------------------------------
+
+
+def test_prepare_inits_once_and_again_only_when_the_backend_changes(stack_project: Path) -> None:
+    project = find_project(stack_project)
+    lines: list = []
+    stack = Stack(project, "dev", stream=quiet(lines))
+    stack.prepare(progress=False)
+    generated = json.loads(stack.generated.read_text(encoding="utf-8"))
+    assert generated["environment"] == "dev" and set(generated["functions"]) == {"hello"}
+    assert (stack_project / ".deployer" / "dev" / "tfdata" / "terraform.tfstate").is_file()
+    assert stack.init() is False  # nothing changed: no second init
+
+    backend = stack_project / "envs" / "dev.backend.hcl"
+    backend.write_text('path = "../.deployer/state/dev-moved.tfstate"\n', encoding="utf-8")
+    assert Stack(project, "dev", stream=quiet(lines)).init() is True
+    assert Stack(project, "dev", stream=quiet(lines)).init() is False
+
+
+def test_each_environment_has_its_own_data_dir(stack_project: Path) -> None:
+    project = find_project(stack_project)
+    for name in ("dev", "qa"):
+        Stack(project, name, stream=quiet([])).prepare(progress=False)
+    dev = json.loads((stack_project / ".deployer/dev/tfdata/terraform.tfstate").read_text())
+    qa = json.loads((stack_project / ".deployer/qa/tfdata/terraform.tfstate").read_text())
+    assert dev["backend"]["config"]["path"].endswith("dev.tfstate")
+    assert qa["backend"]["config"]["path"].endswith("qa.tfstate")
+
+
+def test_plan_then_apply_the_saved_plan(stack_project: Path) -> None:
+    project = find_project(stack_project)
+    stack = Stack(project, "dev", stream=quiet([]))
+    stack.prepare(progress=False)
+    planned = stack.plan()
+    assert planned.has_changes and planned.plan_file == stack.default_plan
+    assert planned.summary.counts == {"create": 3, "update": 0, "replace": 0, "delete": 0}
+    stack.apply_plan(planned.plan_file)
+    assert state_resources(stack_project, "dev") == [
+        "terraform_data.function",
+        "terraform_data.greeting",
+        "terraform_data.token",
+    ]
+    assert stack.outputs()["greeting"] == "hello dev from fixture-dev"
+    assert stack.plan().has_changes is False
+
+
+def test_a_plan_made_for_another_environment_is_refused(stack_project: Path) -> None:
+    project = find_project(stack_project)
+    dev = Stack(project, "dev", stream=quiet([]))
+    dev.prepare(progress=False)
+    planned = dev.plan()
+    qa = Stack(project, "qa", stream=quiet([]))
+    qa.init()
+    with pytest.raises(UserInputError, match="was made for environment 'dev', not 'qa'"):
+        qa.read_plan(planned.plan_file)
+
+
+def test_a_stale_plan_is_reported_never_replaced(stack_project: Path) -> None:
+    project = find_project(stack_project)
+    stack = Stack(project, "dev", stream=quiet([]))
+    stack.prepare(progress=False)
+    old = stack.plan(out=stack.dir / "old.tfplan")
+    stack.apply_plan(stack.plan(out=stack.dir / "new.tfplan").plan_file)
+    before = (stack_project / ".deployer/state/dev.tfstate").read_text(encoding="utf-8")
+    with pytest.raises(StalePlanError, match="The saved plan is stale"):
+        stack.apply_plan(old.plan_file)
+    assert (stack_project / ".deployer/state/dev.tfstate").read_text(encoding="utf-8") == before
+
+
+def test_validate_checks_tfvars_before_terraform(stack_project: Path) -> None:
+    (stack_project / "envs" / "dev.tfvars").write_text('greting = "x"\n', encoding="utf-8")
+    stack = Stack(find_project(stack_project), "dev", stream=quiet([]))
+    with pytest.raises(UserInputError, match="did you mean 'greeting'"):
+        stack.validate()
+    assert not stack.data_dir.exists()  # Terraform never ran
+
+
+# --- several environments --------------------------------------------------------------------
+
+
+def test_plannable_environments_leave_out_the_emulated_ones(stack_project: Path) -> None:
+    pyproject = stack_project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("emulated = []", 'emulated = ["qa"]'), encoding="utf-8"
+    )
+    assert plannable_environments(find_project(stack_project)) == ["dev", "prod"]
+
+
+def test_plan_many_keeps_each_environments_output_together(stack_project: Path) -> None:
+    (stack_project / "envs" / "qa.tfvars").write_text('greting = "typo"\n', encoding="utf-8")
+    project = find_project(stack_project)
+    finished = []
+    results = plan_many(project, ["dev", "qa", "prod"], on_done=finished.append)
+
+    assert [r.environment for r in results] == ["dev", "qa", "prod"]
+    assert sorted(r.environment for r in finished) == ["dev", "prod", "qa"]
+    dev, qa, prod = results
+    for result, other in ((dev, "prod"), (prod, "dev")):
+        text = "\n".join(line for line, _ in result.lines)
+        assert result.planned is not None and result.planned.has_changes
+        assert f'"hello {result.environment}"' in text  # its own plan...
+        assert f'"hello {other}"' not in text  # ...and nothing of another environment's
+    assert qa.planned is None and qa.exit_code == 2
+    assert "did you mean 'greeting'" in qa.error
+    assert qa.lines == []  # Terraform never ran for it
+    assert (stack_project / ".deployer/dev/plan.tfplan").is_file()
+    assert (stack_project / ".deployer/prod/plan.tfplan").is_file()
+
+
+# --- the root stack --------------------------------------------------------------------------
+
+
+def test_root_stack_validates(project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(project_copy))
+    lines: list = []
+    Stack(find_project(project_copy), "dev", stream=quiet(lines)).validate()
+    assert any("The configuration is valid" in line for line, _ in lines)
+
+
+def test_root_stack_terraform_test(project_copy: Path, terraform_env: dict, tmp_path: Path) -> None:
+    env = {**terraform_env, "TF_DATA_DIR": str(tmp_path / "tfdata")}
+    cwd = project_copy / "terraform"
+    init = subprocess.run(
+        ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    test = subprocess.run(
+        ["terraform", "test", "-no-color"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert test.returncode == 0, test.stdout + test.stderr
+    assert "0 failed" in test.stdout
+    assert 'run "two_functions_two_lambdas_their_routes_and_scoped_policies"... pass' in test.stdout
+
+
+def test_root_stack_is_formatted(terraform_env: dict) -> None:
+    root = Path(__file__).resolve().parents[1]
+    fmt = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "-no-color", "terraform", "envs"],
+        cwd=root,
+        env=terraform_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fmt.returncode == 0, f"not terraform fmt clean: {fmt.stdout}{fmt.stderr}"
