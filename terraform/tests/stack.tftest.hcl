@@ -69,6 +69,14 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_amplify_app" {
+    defaults = {
+      id             = "d1a2b3c4"
+      default_domain = "d1a2b3c4.amplifyapp.com"
+      arn            = "arn:aws:amplify:eu-west-1:123456789012:apps/d1a2b3c4"
+    }
+  }
+
   mock_resource "aws_security_group" {
     defaults = {
       id = "sg-0123456789abcdef0"
@@ -417,6 +425,24 @@ run "request_authorizer_runs_the_named_function_and_enforces_scopes" {
       !contains(keys(local.function_environment["items"]), "JWT_ISSUER"),
     ])
     error_message = "The authorizer function must learn its issuer, audience and its routes' scopes."
+  }
+}
+
+run "frontend_gets_the_api_url" {
+  variables {
+    frontend = {
+      enabled = true
+      branch  = "dev"
+      stage   = "DEVELOPMENT"
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      length(module.frontend) == 1,
+      output.frontend_url == "https://dev.d1a2b3c4.amplifyapp.com",
+    ])
+    error_message = "An enabled frontend is one Amplify app whose branch URL is an output."
   }
 }
 
