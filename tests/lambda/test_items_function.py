@@ -13,6 +13,9 @@ from lambda_harness import http_event
 from moto import mock_aws
 
 TABLE = "deployer-test-items"
+# Fixed ids, so parametrized test names are the same in every run (pytest-xdist compares them).
+UNKNOWN_ID = "3f2b8c1e-9d4a-4e6b-8c7d-2a1b0c9d8e7f"
+UUID1_ID = "c232ab00-9414-11ec-b3c8-9f6bdeced846"
 
 
 class ItemsApi:
@@ -95,7 +98,7 @@ def test_get_returns_the_stored_item(api):
 
 @pytest.mark.parametrize(
     "item_id",
-    [str(uuid.uuid4()), "not-a-uuid", "x" * 3000, str(uuid.uuid1())],
+    [UNKNOWN_ID, "not-a-uuid", "x" * 3000, UUID1_ID],
     ids=["unknown-uuid", "not-a-uuid", "too-long", "uuid1"],
 )
 def test_get_unknown_item_is_404(api, item_id):
@@ -180,9 +183,9 @@ def _token(data) -> str:
         "bm90IGpzb24",  # base64 of "not json"
         _token(["a list"]),
         _token({"v": 1, "id": "not-a-uuid"}),
-        _token({"v": 2, "id": str(uuid.uuid4())}),
-        _token({"v": 1, "id": str(uuid.uuid4()), "name": {"S": "injected"}}),
-        _token({"v": 1, "id": {"S": str(uuid.uuid4())}}),
+        _token({"v": 2, "id": UNKNOWN_ID}),
+        _token({"v": 1, "id": UNKNOWN_ID, "name": {"S": "injected"}}),
+        _token({"v": 1, "id": {"S": UNKNOWN_ID}}),
         "A" * 300,
     ],
     ids=["garbage", "not-json", "list", "bad-id", "bad-version", "extra-key", "typed", "long"],
@@ -243,9 +246,9 @@ def test_create_with_a_json_array_is_422(api):
     [
         ("PUT", "/items", "GET, POST"),
         ("DELETE", "/items", "GET, POST"),
-        ("PATCH", "/items/" + str(uuid.uuid4()), "DELETE, GET"),
-        ("POST", "/items/" + str(uuid.uuid4()), "DELETE, GET"),
-        ("PUT", "/items/" + str(uuid.uuid4()), "DELETE, GET"),
+        ("PATCH", f"/items/{UNKNOWN_ID}", "DELETE, GET"),
+        ("POST", f"/items/{UNKNOWN_ID}", "DELETE, GET"),
+        ("PUT", f"/items/{UNKNOWN_ID}", "DELETE, GET"),
     ],
 )
 def test_a_method_a_known_path_does_not_serve_is_405(api, method, path, allow):
@@ -273,8 +276,8 @@ def test_an_unexpected_error_is_a_generic_500_with_details_only_in_the_log(
     for method, path, body in (
         ("GET", "/items", None),
         ("POST", "/items", json.dumps({"name": "x"})),
-        ("GET", f"/items/{uuid.uuid4()}", None),
-        ("DELETE", f"/items/{uuid.uuid4()}", None),
+        ("GET", f"/items/{UNKNOWN_ID}", None),
+        ("DELETE", f"/items/{UNKNOWN_ID}", None),
     ):
         status, _, answer = api.call(method, path, body=body)
         assert status == 500
