@@ -78,8 +78,8 @@ resource "aws_apigatewayv2_api" "this" {
 
   lifecycle {
     precondition {
-      condition     = (var.domain_name == null) == (var.certificate_arn == null)
-      error_message = "domain_name and certificate_arn go together: set both for a custom domain, or neither."
+      condition     = var.certificate_arn == null || var.domain_name != null
+      error_message = "certificate_arn needs domain_name: set both for a custom domain, or neither."
     }
 
     precondition {
@@ -195,13 +195,10 @@ resource "aws_lambda_permission" "authorizer" {
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this[each.key].id}"
 }
 
-locals {
-  # Both inputs or neither; aws_apigatewayv2_api's precondition reports a half-set pair.
-  custom_domain = var.domain_name != null && var.certificate_arn != null
-}
-
+# The count follows domain_name alone: a certificate created in the same run has an ARN
+# known only after apply, and a count must be known at plan time.
 resource "aws_apigatewayv2_domain_name" "this" {
-  count = local.custom_domain ? 1 : 0
+  count = var.domain_name == null ? 0 : 1
 
   domain_name = var.domain_name
 
@@ -212,10 +209,17 @@ resource "aws_apigatewayv2_domain_name" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.certificate_arn != null
+      error_message = "domain_name needs certificate_arn (an ACM certificate in the API's region): set both for a custom domain, or neither."
+    }
+  }
 }
 
 resource "aws_apigatewayv2_api_mapping" "this" {
-  count = local.custom_domain ? 1 : 0
+  count = var.domain_name == null ? 0 : 1
 
   api_id      = aws_apigatewayv2_api.this.id
   domain_name = aws_apigatewayv2_domain_name.this[0].id

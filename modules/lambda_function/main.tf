@@ -196,15 +196,20 @@ resource "aws_lambda_alias" "this" {
   function_version = aws_lambda_function.this.version
 }
 
+# Always present, so its count never waits on a destination ARN that is only known after
+# apply (a queue created in the same run); it states the retry policy of asynchronous calls.
 resource "aws_lambda_function_event_invoke_config" "this" {
-  count = var.on_failure_destination_arn == null ? 0 : 1
+  function_name                = aws_lambda_function.this.function_name
+  qualifier                    = aws_lambda_alias.this.name
+  maximum_retry_attempts       = var.async_maximum_retry_attempts
+  maximum_event_age_in_seconds = var.async_maximum_event_age_seconds
 
-  function_name = aws_lambda_function.this.function_name
-  qualifier     = aws_lambda_alias.this.name
-
-  destination_config {
-    on_failure {
-      destination = var.on_failure_destination_arn
+  dynamic "destination_config" {
+    for_each = var.on_failure_destination_arn == null ? [] : [var.on_failure_destination_arn]
+    content {
+      on_failure {
+        destination = destination_config.value
+      }
     }
   }
 }

@@ -239,6 +239,28 @@ variable "on_failure_destination_arn" {
   }
 }
 
+variable "async_maximum_retry_attempts" {
+  description = "Retries of a failed asynchronous invocation of the alias before it goes to the failure destination."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.async_maximum_retry_attempts)
+    error_message = "async_maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "async_maximum_event_age_seconds" {
+  description = "Age after which an asynchronous event is no longer retried and goes to the failure destination."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.async_maximum_event_age_seconds >= 60 && var.async_maximum_event_age_seconds <= 21600 && floor(var.async_maximum_event_age_seconds) == var.async_maximum_event_age_seconds
+    error_message = "async_maximum_event_age_seconds must be a whole number of seconds between 60 and 21600."
+  }
+}
+
 variable "alias_name" {
   description = "Alias pointing at the version this apply published; callers invoke it, so a rollback is an alias move."
   type        = string

@@ -230,6 +230,16 @@ run "reject_domain_without_certificate" {
     domain_name = "api.shop.example"
   }
 
+  expect_failures = [aws_apigatewayv2_domain_name.this]
+}
+
+run "reject_certificate_without_domain" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
   expect_failures = [aws_apigatewayv2_api.this]
 }
 

@@ -70,9 +70,14 @@ run "defaults" {
       length(aws_lambda_function.this.vpc_config) == 0 &&
       length(aws_lambda_function.this.dead_letter_config) == 0 &&
       length(aws_lambda_function.this.environment) == 0 &&
-      length(aws_lambda_function_event_invoke_config.this) == 0
+      length(aws_lambda_function_event_invoke_config.this.destination_config) == 0
     )
     error_message = "No VPC, dead-letter queue, environment or failure destination by default."
+  }
+
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this.qualifier == "live" && aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 2 && aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 21600
+    error_message = "Asynchronous calls of the alias are retried twice within 6 hours by default."
   }
 
   assert {
@@ -204,7 +209,7 @@ run "failure_destinations" {
   }
 
   assert {
-    condition     = aws_lambda_function_event_invoke_config.this[0].qualifier == "live" && aws_lambda_function_event_invoke_config.this[0].destination_config[0].on_failure[0].destination == "arn:aws:sns:eu-west-1:123456789012:orders-failures"
+    condition     = aws_lambda_function_event_invoke_config.this.qualifier == "live" && aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == "arn:aws:sns:eu-west-1:123456789012:orders-failures"
     error_message = "Failed asynchronous invocations of the alias go to the on-failure destination."
   }
 
@@ -221,19 +226,26 @@ run "tuned_function" {
   command = apply
 
   variables {
-    architecture                   = "x86_64"
-    runtime                        = "python3.13"
-    memory_size                    = 1024
-    timeout                        = 60
-    reserved_concurrent_executions = 5
-    tracing_mode                   = "PassThrough"
-    alias_name                     = "current"
-    log_retention_days             = 365
-    kms_key_arn                    = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    code_signing_config_arn        = "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0"
-    role_permissions_boundary_arn  = "arn:aws:iam::123456789012:policy/boundary"
-    environment_variables          = { LOG_LEVEL = "DEBUG", TABLE_ORDERS = "orders" }
-    tags                           = { team = "payments" }
+    architecture                    = "x86_64"
+    runtime                         = "python3.13"
+    memory_size                     = 1024
+    timeout                         = 60
+    reserved_concurrent_executions  = 5
+    tracing_mode                    = "PassThrough"
+    alias_name                      = "current"
+    log_retention_days              = 365
+    kms_key_arn                     = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    code_signing_config_arn         = "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0"
+    role_permissions_boundary_arn   = "arn:aws:iam::123456789012:policy/boundary"
+    environment_variables           = { LOG_LEVEL = "DEBUG", TABLE_ORDERS = "orders" }
+    async_maximum_retry_attempts    = 0
+    async_maximum_event_age_seconds = 3600
+    tags                            = { team = "payments" }
+  }
+
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 0 && aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 3600
+    error_message = "The asynchronous retry policy is passed through."
   }
 
   assert {

@@ -271,3 +271,23 @@ run "reject_bad_permissions_boundary" {
 
   expect_failures = [var.role_permissions_boundary_arn]
 }
+
+run "reject_too_many_async_retries" {
+  command = plan
+
+  variables {
+    async_maximum_retry_attempts = 3
+  }
+
+  expect_failures = [var.async_maximum_retry_attempts]
+}
+
+run "reject_async_event_age_out_of_range" {
+  command = plan
+
+  variables {
+    async_maximum_event_age_seconds = 30
+  }
+
+  expect_failures = [var.async_maximum_event_age_seconds]
+}
