@@ -127,10 +127,6 @@ run "repository_with_token" {
     error_message = "The access token must be passed to the app."
   }
   assert {
-    condition     = issensitive(aws_amplify_app.this.access_token)
-    error_message = "The access token must stay sensitive."
-  }
-  assert {
     condition     = startswith(aws_amplify_app.this.build_spec, "version: 1") && aws_amplify_app.this.environment_variables["API_URL"] == "https://api.example.com"
     error_message = "The build spec and app environment variables must be set."
   }
