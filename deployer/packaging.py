@@ -252,43 +252,31 @@ def _manifest_entry(project: Project, spec: FunctionSpec, size: int, digest: str
     return {"zip_path": zip_path, "size": size, "source_code_hash": digest, **spec.settings()}
 
 
-def build(
+def _build_stale(
+    project: Project, stale: list[_Plan], up_to_date: int, progress: bool | None
+) -> dict[str, dict]:
+    """Build into a staging folder; move the zips into place only once every one succeeded."""
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
+    try:
+        with make_reporter(progress, len(stale), up_to_date) as reporter:
+            results = _build_all(project, stale, staging, reporter)
+        for name in results:
+            os.replace(staging / f"{name}.zip", project.build_dir / f"{name}.zip")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return results
+
+
+def _new_manifest(
     project: Project,
-    *,
-    only: str | None = None,
-    force: bool = False,
-    progress: bool | None = None,
-) -> BuildResult:
-    """Package every function (or only one) and write `.deployer/build/manifest.json`.
-
-    `progress`: True for a rich progress bar, False for plain lines (both on stderr),
-    None to pick by whether stderr is a terminal.
-    """
-    started = time.perf_counter()
-    specs = load_functions(project)
-    selected = _select(specs, only)
-    plans = _plan(project, selected)
-
-    manifest_path = project.build_dir / MANIFEST_NAME
-    state_path = project.build_dir / STATE_NAME
-    previous_manifest = _read_json(manifest_path)
-    previous = previous_manifest.get("functions") or {}
-    state = (_read_json(state_path).get("functions") or {}) if previous else {}
-    stale = [p for p in plans if force or not _is_current(p, previous, state, project)]
-
-    results: dict[str, dict] = {}
-    if stale:
-        project.build_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
-        try:
-            with make_reporter(progress, len(stale), len(plans) - len(stale)) as reporter:
-                results = _build_all(project, stale, staging, reporter)
-            for name in results:
-                os.replace(staging / f"{name}.zip", project.build_dir / f"{name}.zip")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-    current = {s.name for s in specs}
+    specs: list[FunctionSpec],
+    plans: list[_Plan],
+    results: dict[str, dict],
+    previous: dict,
+    state: dict,
+) -> tuple[dict, dict]:
+    """The manifest and input fingerprints after this build, in function-name order."""
     functions: dict[str, dict] = {}
     new_state: dict[str, dict] = {}
     by_name = {p.spec.name: p for p in plans}
@@ -300,31 +288,59 @@ def build(
                 if spec.name in state:
                     new_state[spec.name] = state[spec.name]
             continue
-        built = results.get(spec.name)
-        old = previous.get(spec.name, {})
-        size = built["size"] if built else old["size"]
-        digest = built["source_code_hash"] if built else old["source_code_hash"]
-        functions[spec.name] = _manifest_entry(project, spec, size, digest)
+        built = results.get(spec.name) or previous[spec.name]
+        functions[spec.name] = _manifest_entry(
+            project, spec, built["size"], built["source_code_hash"]
+        )
         zip_file = project.build_dir / f"{spec.name}.zip"
         new_state[spec.name] = {"inputs": plan.inputs, "zip_mtime_ns": zip_file.stat().st_mtime_ns}
-
     manifest = {"format": MANIFEST_FORMAT, "deployer_version": __version__, "functions": functions}
-    text = json.dumps(manifest, indent=2) + "\n"
-    state_text = json.dumps({"functions": new_state}, indent=2, sort_keys=True) + "\n"
+    return manifest, {"functions": new_state}
+
+
+def _write_outputs(project: Project, manifest: dict, state: dict, names: set[str]) -> None:
     project.build_dir.mkdir(parents=True, exist_ok=True)
+    outputs = (
+        (project.build_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n"),
+        (project.build_dir / STATE_NAME, json.dumps(state, indent=2, sort_keys=True) + "\n"),
+    )
     # Only rewrite what changed: a no-op build leaves every file (and its mtime) alone.
-    for path, content in ((manifest_path, text), (state_path, state_text)):
+    for path, content in outputs:
         if not path.is_file() or path.read_text(encoding="utf-8") != content:
             _write_atomic(path, content)
     for orphan in project.build_dir.glob("*.zip"):
-        if orphan.stem not in current:  # its function folder is gone
+        if orphan.stem not in names:  # its function folder is gone
             orphan.unlink(missing_ok=True)
 
-    built_names = sorted(results)
+
+def build(
+    project: Project,
+    *,
+    only: str | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+) -> BuildResult:
+    """Package every function (or only one) and write `.deployer/build/manifest.json`.
+
+    `progress`: True for a rich progress bar, False for plain lines (both on stderr),
+    None to pick by whether stderr is a terminal. Bad input raises before anything is
+    written; a failed build leaves the previous build as it was.
+    """
+    started = time.perf_counter()
+    specs = load_functions(project)
+    plans = _plan(project, _select(specs, only))
+
+    previous = _read_json(project.build_dir / MANIFEST_NAME).get("functions") or {}
+    state = (_read_json(project.build_dir / STATE_NAME).get("functions") or {}) if previous else {}
+    stale = [p for p in plans if force or not _is_current(p, previous, state, project)]
+    results = _build_stale(project, stale, len(plans) - len(stale), progress) if stale else {}
+
+    manifest, new_state = _new_manifest(project, specs, plans, results, previous, state)
+    _write_outputs(project, manifest, new_state, {s.name for s in specs})
     return BuildResult(
-        manifest_path=manifest_path,
+        manifest_path=project.build_dir / MANIFEST_NAME,
         manifest=manifest,
-        built=built_names,
+        built=sorted(results),
         skipped=sorted(p.spec.name for p in plans if p.spec.name not in results),
         seconds=time.perf_counter() - started,
     )
