@@ -171,7 +171,7 @@ def test_apply_confirmed_applies_and_prints_outputs(stack_project: Path) -> None
     result = run("apply", "dev", input="y\n")
     assert result.exit_code == 0, result.output
     assert "Apply complete! Resources: 3 added" in result.stdout
-    assert "outputs of dev" in result.stdout
+    assert "Outputs of dev:" in result.stdout
     assert "hello dev from fixture-dev" in result.stdout
     assert applied(stack_project, "dev")
 
@@ -289,10 +289,15 @@ def test_destroy_of_a_protected_environment(stack_project: Path, tmp_path: Path)
 # --- output, validate ------------------------------------------------------------------------
 
 
-def test_output_table_and_json(stack_project: Path) -> None:
+def test_output_prints_values_whole_and_literal(stack_project: Path) -> None:
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-[x]-" + "z" * 90
+    (stack_project / "envs/dev.tfvars").write_text(f'greeting = "{arn}"\n', encoding="utf-8")
     assert run("apply", "dev", "--auto-approve").exit_code == 0
-    table = run("output", "dev")
-    assert table.exit_code == 0 and "hello dev from fixture-dev" in table.stdout
+    result = run("output", "dev")
+    assert result.exit_code == 0, result.output
+    assert "Outputs of dev:" in result.stdout
+    # No rich markup, no :emoji: code, no wrapping: the value can be copied as printed.
+    assert f"greeting = {arn} from fixture-dev" in result.stdout
     data = json.loads(run("output", "dev", "--json").stdout)
     assert data["function_names"] == {"hello": "fixture-dev-hello"}
 

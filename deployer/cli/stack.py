@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from deployer.cli.output import console, err_console, print_json
 
@@ -101,27 +102,35 @@ def render_plan(planned, root: Path | None = None, *, out=console, show_file: bo
     summary = planned.summary
     env = escape(planned.environment)
     if not summary.has_changes:
-        out.print(f"[green]{env}: no changes.[/] The infrastructure matches the configuration.")
+        out.print(
+            f"[green]{env}: no changes.[/] The infrastructure matches the configuration.",
+            emoji=False,
+        )
         return
-    out.print(f"[bold]Plan for {env}:[/] {_counts_text(summary)}")
+    out.print(f"[bold]Plan for {env}:[/] {_counts_text(summary)}", emoji=False)
     destructive = summary.destructive
     if destructive:
-        out.print(f"[bold red]{len(destructive)} resource(s) will be destroyed or replaced:[/]")
+        out.print(
+            f"[bold red]{len(destructive)} resource(s) will be destroyed or replaced:[/]",
+            emoji=False,
+        )
     ordered = list(destructive) + [c for c in summary.changes if c not in destructive]
     for change in ordered:
         style = _STYLES.get(change.action, "")
         symbol = _SYMBOLS.get(change.action, "?")
         line = f"  {symbol:>3} {change.action:<8} {escape(change.address)}"
-        out.print(f"[{style}]{line}[/]" if style else line)
+        out.print(f"[{style}]{line}[/]" if style else line, emoji=False)
     for change in summary.output_changes:
-        out.print(f"  [dim]{_SYMBOLS.get(change.action, '?'):>3} {escape(change.address)}[/]")
+        out.print(
+            f"  [dim]{_SYMBOLS.get(change.action, '?'):>3} {escape(change.address)}[/]", emoji=False
+        )
     if not show_file:
         return
     shown = planned.plan_file
     if root is not None:
         with contextlib.suppress(ValueError):
             shown = planned.plan_file.resolve().relative_to(root.resolve())
-    out.print(f"Saved plan: {escape(str(shown))}")
+    out.print(f"Saved plan: {escape(str(shown))}", emoji=False)
 
 
 def _print_outputs(outputs: dict, json_out: bool, *, env: str) -> None:
@@ -131,13 +140,14 @@ def _print_outputs(outputs: dict, json_out: bool, *, env: str) -> None:
         print_json(outputs)
         return
     if not outputs:
-        console.print(f"{escape(env)} has no outputs yet (nothing applied?).")
+        console.print(f"{escape(env)} has no outputs yet (nothing applied?).", emoji=False)
         return
-    table = Table("output", "value", title=f"outputs of {escape(env)}")
+    console.print(f"[bold]Outputs of {escape(env)}:[/]", emoji=False)
     for name, value in outputs.items():
         text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)
-        table.add_row(escape(name), escape(text))
-    console.print(table)
+        line = Text.assemble((name, "bold"), " = ", text)  # Text: no markup, no :emoji: codes
+        # Never wrapped or cut: ARNs and URLs are copied from here.
+        console.print(line, soft_wrap=True, emoji=False)
 
 
 def _exit_code(codes: list[int]) -> int:
@@ -157,7 +167,9 @@ def validate(
     if json_out:
         print_json({"environment": stack.name, "valid": True})
     else:
-        console.print(f"[green]{escape(stack.env.tfvars)} and terraform/ are valid.[/]")
+        console.print(
+            f"[green]{escape(stack.env.tfvars)} and terraform/ are valid.[/]", emoji=False
+        )
 
 
 def plan(
@@ -230,7 +242,7 @@ def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) ->
         if result.planned is not None:
             render_plan(result.planned, project.root, out=out)
         else:
-            out.print(f"[red]error:[/] {escape(result.error or '')}")
+            out.print(f"[red]error:[/] {escape(result.error or '')}", emoji=False)
 
     results = plan_many(
         project,
@@ -255,7 +267,7 @@ def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) ->
                 *(str(counts[a]) for a in ("create", "update", "replace", "delete")),
                 f"{r.seconds:.1f} s",
             )
-        console.print(table)
+        console.print(table, emoji=False)
     code = _exit_code([r.exit_code for r in results])
     if code:
         raise typer.Exit(code)
@@ -287,7 +299,7 @@ def apply(
             if not (auto_approve or yes) and not typer.confirm(
                 f"Apply this plan to {stack.name}?", default=False, err=True
             ):
-                out.print("Nothing was applied.")
+                out.print("Nothing was applied.", emoji=False)
                 raise typer.Exit(1)
             stack.apply_plan(planned.plan_file)
     finally:
@@ -337,7 +349,7 @@ def destroy(
     if json_out:
         print_json({"environment": stack.name, "destroyed": planned.summary.counts["delete"]})
     else:
-        console.print(f"[green]{escape(stack.name)} destroyed.[/]")
+        console.print(f"[green]{escape(stack.name)} destroyed.[/]", emoji=False)
 
 
 def output(
@@ -363,7 +375,7 @@ def force_unlock(
     ):
         raise typer.Exit(1)
     stack.force_unlock(lock_id)
-    console.print(f"Lock {escape(lock_id)} of {escape(stack.name)} released.")
+    console.print(f"Lock {escape(lock_id)} of {escape(stack.name)} released.", emoji=False)
 
 
 def register(app: typer.Typer) -> None:
