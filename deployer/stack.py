@@ -162,7 +162,6 @@ class Stack:
         self.generated = self.dir / GENERATED_NAME
         self.default_plan = self.dir / PLAN_NAME
         self._tf = None
-        self._process_env: dict[str, str] | None = None
 
     # -- inputs --
 
@@ -205,20 +204,23 @@ class Stack:
         """The adapter for this environment (starts the emulator for emulated environments)."""
         if self._tf is None:
             from deployer import aws_env
-            from deployer.provider_mirror import write_cli_config
-            from deployer.terraform_adapter import Terraform, console
 
-            self._process_env = aws_env.prepare(self.project, self.name)
-            self._tf = Terraform(
-                self.project.terraform_dir,
-                data_dir=self.data_dir,
-                env=self._process_env,
-                cli_config=write_cli_config(self.project),
-                stream=self.stream or console,
-                mask=self._sensitive_inputs(),
-                unlock_command=f"deployer force-unlock {self.name} {{lock_id}}",
-            )
+            self._tf = self._adapter(aws_env.prepare(self.project, self.name))
         return self._tf
+
+    def _adapter(self, process_env: Mapping[str, str]):
+        from deployer.provider_mirror import write_cli_config
+        from deployer.terraform_adapter import Terraform, console
+
+        return Terraform(
+            self.project.terraform_dir,
+            data_dir=self.data_dir,
+            env=process_env,
+            cli_config=write_cli_config(self.project),
+            stream=self.stream or console,
+            mask=self._sensitive_inputs(),
+            unlock_command=f"deployer force-unlock {self.name} {{lock_id}}",
+        )
 
     def _init_fingerprint(self) -> str:
         """What an init depends on: backend file, lock file, CLI config, module/provider blocks."""
@@ -265,14 +267,11 @@ class Stack:
             )
             return True
 
-    def prepare(self, *, package: bool = True, progress: bool | None = None) -> None:
+    def prepare(self, *, progress: bool | None = None) -> None:
         """Package, check the inputs, write the generated var-file, init: ready to plan."""
-        if package:
-            from deployer.packaging import build
+        from deployer.packaging import build
 
-            functions = build(self.project, progress=progress).manifest["functions"]
-        else:
-            functions = _last_manifest(self.project)
+        functions = build(self.project, progress=progress).manifest["functions"]
         self.check_inputs(functions)
         self.write_generated(functions)
         self.init()
@@ -346,23 +345,13 @@ class Stack:
         return {name: out.get("value") for name, out in sorted(raw.items())}
 
     def validate(self) -> None:
-        """The tfvars checks, then `terraform validate` (no backend needed)."""
+        """The tfvars checks, then `terraform validate` (no backend, no cloud, no emulator)."""
         self.check_inputs()
-        self.terraform.init(backend=False)
+        terraform = self._adapter(os.environ)
+        terraform.init(backend=False)
         # A backend-less init replaces the recorded one: the next plan must init again.
         (self.dir / INIT_RECORD).unlink(missing_ok=True)
-        self.terraform.validate()
-
-
-def _last_manifest(project: Project) -> dict:
-    """The functions of the last build, for commands that do not package (apply of a plan)."""
-    path = project.build_dir / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))["functions"]
-    except (OSError, ValueError, KeyError):
-        raise UserInputError(
-            f"{path.relative_to(project.root)} is missing or unreadable: run deployer package."
-        ) from None
+        terraform.validate()
 
 
 # --- several environments at once ----------------------------------------------------------

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from deployer.errors import UserInputError
+
+# python-hcl2's parser keeps state between calls: parsing from several threads at once
+# (plan of several environments) returns garbage without this lock.
+_PARSE_LOCK = threading.Lock()
 
 # Variables the deployer writes into `.deployer/<env>/generated.tfvars.json`: a tfvars
 # file must not set them, and they never count as missing.
@@ -64,7 +69,8 @@ def parse_hcl(path: Path, *, root: Path | None = None) -> dict:
     except OSError as exc:
         raise UserInputError(f"{shown}: cannot be read ({exc.strerror}).") from None
     try:
-        return hcl2.loads(text, **_hcl_options())
+        with _PARSE_LOCK:
+            return hcl2.loads(text, **_hcl_options())
     except Exception as exc:  # lark raises several unrelated types for bad syntax
         line = getattr(exc, "line", None)
         where = f"{shown}:{line}" if isinstance(line, int) and line > 0 else shown
