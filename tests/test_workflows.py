@@ -484,3 +484,43 @@ def test_a_failed_plan_writes_the_failure_which_the_comment_step_posts(
     assert fake_github.comments[0]["body"].startswith(
         "<!-- deployer:plan -->\n### :x: Plan failed for `local`"
     )
+
+
+def test_the_plan_workflow_on_local_plans_and_posts_the_plan(
+    project_copy: Path, fake_github: FakeGitHub, provider_mirror: Path, tmp_path: Path
+) -> None:
+    """The plan job's steps in order, from the YAML: no branch deploys `local` (CI here has
+    no AWS), so the target step runs for a real branch and the plan step against `local`."""
+    workflow = _load("plan")
+    output = tmp_path / "github_output"
+    target = _run_step(
+        workflow,
+        "plan",
+        "Environment of the target branch",
+        project_copy,
+        {"${{ github.base_ref }}": "dev"},
+        GITHUB_OUTPUT=str(output),
+    )
+    assert target.returncode == 0, target.stderr
+    assert _outputs(output) == {"environment": "dev"}
+    env = {"GITHUB_API_URL": fake_github.url}
+    context = {"${{ steps.target.outputs.environment }}": "local"}
+    try:
+        plan = _run_step(workflow, "plan", "Plan", project_copy, context, **env)
+        assert plan.returncode == 0, plan.stderr[-4000:]
+        body = (project_copy / "plan.md").read_text(encoding="utf-8")
+        assert body.startswith("### Plan for `local`"), body[:2000]
+        assert re.search(r"\*\*\d+ to create, 0 to update, 0 to replace, 0 to delete\.\*\*", body)
+        assert "<details><summary>Plan details</summary>" in body
+        posted = _run_step(workflow, "plan", "Comment on the pull request", project_copy, {}, **env)
+        assert posted.returncode == 0, posted.stderr
+    finally:
+        subprocess.run(
+            [str(BIN / "deployer"), "local", "stop"],
+            cwd=project_copy,
+            capture_output=True,
+            timeout=120,
+        )
+    assert [c["body"] for c in fake_github.comments] == [
+        f"<!-- deployer:plan -->\n{body.rstrip()}\n"
+    ]
