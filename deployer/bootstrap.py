@@ -40,6 +40,7 @@ class BootstrapResult:
     region: str
     created: bool = False
     changed: list[str] = field(default_factory=list)
+    skipped: str = ""  # a setting left out on purpose, and why
 
     @property
     def already_set_up(self) -> bool:
@@ -48,10 +49,12 @@ class BootstrapResult:
     @property
     def summary(self) -> str:
         if self.already_set_up:
-            return f"State bucket {self.bucket} ({self.region}) is already set up."
-        verb = "Created" if self.created else "Updated"
-        done = [c for c in self.changed if c != "created"]
-        return f"{verb} state bucket {self.bucket} ({self.region}): {', '.join(done)}."
+            text = f"State bucket {self.bucket} ({self.region}) is already set up."
+        else:
+            verb = "Created" if self.created else "Updated"
+            done = [c for c in self.changed if c != "created"]
+            text = f"{verb} state bucket {self.bucket} ({self.region}): {', '.join(done)}."
+        return f"{text} {self.skipped}" if self.skipped else text
 
     def as_dict(self) -> dict:
         return {
@@ -61,6 +64,7 @@ class BootstrapResult:
             "created": self.created,
             "changed": list(self.changed),
             "already_set_up": self.already_set_up,
+            "skipped": self.skipped,
         }
 
 
@@ -124,7 +128,13 @@ def bootstrap(project: Project, env_name: str, environ: Mapping[str, str]) -> Bo
         _ensure_versioning(s3, config, result)
         _ensure_encryption(s3, config, result)
         _ensure_public_access_block(s3, config, result)
-        _ensure_tls_only_policy(s3, config, result)
+        endpoint = s3.meta.endpoint_url or ""
+        if endpoint.startswith("http://"):
+            # A plain-HTTP endpoint (the embedded emulator on loopback) cannot meet the
+            # policy: every request would rightly be denied, the lock file's included.
+            result.skipped = f"No TLS-only policy: the S3 endpoint {endpoint} is plain HTTP."
+        else:
+            _ensure_tls_only_policy(s3, config, result)
     except ClientError as exc:
         err = exc.response.get("Error", {})
         raise DeployerError(

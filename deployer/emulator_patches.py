@@ -7,11 +7,14 @@ each has a test in tests/test_local_emulator.py. docs/local.md lists them.
 
 - API Gateway v2 `UpdateStage`, `DeleteAccessLogSettings`, `DeleteRouteSettings`:
   not implemented in moto; the provider calls them when a stage's settings change.
+  `GetAuthorizers` (the list) was missing too: scripts and tests list authorizers.
 - RDS `DescribeDBParameters`: user-set parameters report `Source = "user"` and the
   `Source` filter works (the provider keeps only those in state); `ResetDBParameterGroup`
   exists (the provider calls it when a parameter is removed).
 - Lambda `UpdateFunctionConfiguration`: `TracingConfig`, `EphemeralStorage`,
   `KMSKeyArn` and `DeadLetterConfig` are applied (moto ignored them).
+- EC2 `DescribeSecurityGroupRules`: a rule that references another security group
+  reports its description (moto dropped it: a permanent diff on every such rule).
 - Lambda never needs Docker: functions are created without it (the deployer runs
   handlers itself, `deployer invoke`), and an Invoke through moto answers without it.
 - An operation moto lacks, or an emulator bug, answers HTTP 501 with a message naming
@@ -44,6 +47,7 @@ def apply() -> None:
     _apigatewayv2_stage_updates()
     _rds_parameter_sources()
     _lambda_configuration_updates()
+    _ec2_group_rule_descriptions()
     _APPLIED = True
 
 
@@ -84,6 +88,20 @@ def _lambda_configuration_updates() -> None:
 
     LambdaFunction.update_configuration = update_configuration
     LambdaFunction.get_configuration = get_configuration
+
+
+# --- EC2 ------------------------------------------------------------------------------------
+
+
+def _ec2_group_rule_descriptions() -> None:
+    # A rule that references another security group keeps its description in the group pair,
+    # not in an IP range; moto only looked at the latter.
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: Any) -> str | None:
+        return self.ip_range.get("Description") or self.source_group.get("Description")
+
+    SecurityGroupRule.description = property(description)
 
 
 # --- API Gateway v2 --------------------------------------------------------------------------
@@ -129,6 +147,12 @@ def _apigatewayv2_stage_updates() -> None:
         stage.route_settings.pop(unquote(parts[-1]), None)
         return 204, {}, ""
 
+    def get_authorizers(self: Any) -> tuple[int, dict, str]:
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+        items = [a.to_json() for a in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
+
+    ApiGatewayV2Response.get_authorizers = get_authorizers
     ApiGatewayV2Response.update_stage = update_stage
     ApiGatewayV2Response.delete_access_log_settings = delete_access_log_settings
     ApiGatewayV2Response.delete_route_settings = delete_route_settings

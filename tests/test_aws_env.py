@@ -86,6 +86,11 @@ def test_local_starts_the_emulator_and_bootstraps_state(project: Project, monkey
     s3 = client(env, "s3", path_style=True)
     assert s3.get_bucket_versioning(Bucket="demo-local-tfstate")["Status"] == "Enabled"
     assert s3.meta.endpoint_url == env["AWS_ENDPOINT_URL"]
+    block = s3.get_public_access_block(Bucket="demo-local-tfstate")
+    assert all(block["PublicAccessBlockConfiguration"].values())
+    # The emulator speaks plain HTTP: a TLS-only policy would deny every request to it.
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="demo-local-tfstate")
 
     again = prepare(project, "local")  # idempotent: same server, bucket already there
     assert again["AWS_ENDPOINT_URL"] == env["AWS_ENDPOINT_URL"]

@@ -247,6 +247,21 @@ def test_apigatewayv2_update_stage(server):
     assert "AccessLogSettings" not in api.get_stage(ApiId=api_id, StageName="$default")
 
 
+def test_apigatewayv2_get_authorizers_lists_them(server):
+    api = aws(server, "apigatewayv2")
+    api_id = api.create_api(Name="auth-demo", ProtocolType="HTTP")["ApiId"]
+    created = api.create_authorizer(
+        ApiId=api_id,
+        Name="jwt",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": "https://issuer.example.com/", "Audience": ["demo"]},
+    )
+    (listed,) = api.get_authorizers(ApiId=api_id)["Items"]
+    assert listed["AuthorizerId"] == created["AuthorizerId"]
+    assert listed["JwtConfiguration"]["Issuer"] == "https://issuer.example.com/"
+
+
 def test_rds_user_parameters_report_source_user(server):
     rds = aws(server, "rds")
     rds.create_db_parameter_group(
@@ -377,3 +392,32 @@ def test_emulator_bugs_become_non_retried_501s_with_the_operation_named():
         EmulatorApp(broken, {"pid": 42}), {"PATH_INFO": local_emulator.HEALTH_PATH}
     )
     assert health_status.startswith("200") and json.loads(health) == {"pid": 42}
+
+
+def test_ec2_rules_referencing_a_group_keep_their_description(server):
+    ec2 = aws(server, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    app_sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    db_sg = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=db_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "UserIdGroupPairs": [{"GroupId": app_sg, "Description": "PostgreSQL from app"}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": "10.9.0.0/16", "Description": "HTTPS from the VPC"}],
+            },
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_sg]}])
+    ingress = {r["FromPort"]: r for r in rules["SecurityGroupRules"] if not r["IsEgress"]}
+    assert ingress[5432]["Description"] == "PostgreSQL from app"
+    assert ingress[5432]["ReferencedGroupInfo"]["GroupId"] == app_sg
+    assert ingress[443]["Description"] == "HTTPS from the VPC"
