@@ -421,3 +421,138 @@ def test_ec2_rules_referencing_a_group_keep_their_description(server):
     assert ingress[5432]["Description"] == "PostgreSQL from app"
     assert ingress[5432]["ReferencedGroupInfo"]["GroupId"] == app_sg
     assert ingress[443]["Description"] == "HTTPS from the VPC"
+
+
+# --- the same additions, through Terraform and the AWS provider ------------------------------
+
+ROUND_TRIP_TF = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+variable "burst" { type = number }
+variable "tracing" { type = string }
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = "round-trip"
+  protocol_type = "HTTP"
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+  default_route_settings {
+    throttling_burst_limit = var.burst
+    throttling_rate_limit  = 10
+  }
+}
+
+resource "aws_db_parameter_group" "this" {
+  name   = "round-trip"
+  family = "postgres16"
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.77.0.0/16"
+}
+
+resource "aws_security_group" "app" {
+  name   = "round-trip-app"
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_security_group" "db" {
+  name   = "round-trip-db"
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "db_from_app" {
+  security_group_id            = aws_security_group.db.id
+  description                  = "PostgreSQL from the app"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+resource "aws_iam_role" "fn" {
+  name = "round-trip-fn"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+}
+
+resource "aws_lambda_function" "fn" {
+  function_name    = "round-trip-fn"
+  role             = aws_iam_role.fn.arn
+  runtime          = "python3.12"
+  handler          = "handler.handler"
+  architectures    = ["arm64"]
+  filename         = "${path.module}/fn.zip"
+  source_code_hash = filebase64sha256("${path.module}/fn.zip")
+  tracing_config {
+    mode = var.tracing
+  }
+}
+"""
+
+
+def _terraform(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["terraform", *args, "-no-color", "-input=false"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_terraform_changes_apply_and_replan_clean(server, terraform_env, tmp_path: Path):
+    """Stage updates, tracing toggles, a user parameter and group-rule descriptions: no diff."""
+    from deployer.aws_env import emulated_environment
+
+    folder = tmp_path / "tf"
+    folder.mkdir()
+    (folder / "main.tf").write_text(ROUND_TRIP_TF, encoding="utf-8")
+    (folder / "fn.zip").write_bytes(_function_zip())
+    env = emulated_environment(server.endpoint, REGION, terraform_env)
+
+    init = _terraform(folder, env, "init")
+    assert init.returncode == 0, init.stderr
+    for burst, tracing in ((10, "Active"), (20, "PassThrough")):
+        variables = ["-var", f"burst={burst}", "-var", f"tracing={tracing}"]
+        applied = _terraform(folder, env, "apply", "-auto-approve", *variables)
+        assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
+        planned = _terraform(folder, env, "plan", "-detailed-exitcode", *variables)
+        assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr
+
+    stage = aws(server, "apigatewayv2")
+    api_id = next(a["ApiId"] for a in stage.get_apis()["Items"] if a["Name"] == "round-trip")
+    settings = stage.get_stage(ApiId=api_id, StageName="$default")["DefaultRouteSettings"]
+    assert settings["ThrottlingBurstLimit"] == 20
+    config = aws(server, "lambda").get_function_configuration(FunctionName="round-trip-fn")
+    assert config["TracingConfig"] == {"Mode": "PassThrough"}
+
+    destroyed = _terraform(
+        folder, env, "destroy", "-auto-approve", "-var", "burst=20", "-var", "tracing=PassThrough"
+    )
+    assert destroyed.returncode == 0, destroyed.stderr
