@@ -1,6 +1,8 @@
 # DynamoDB tables by logical name; functions reach them through TABLE_<NAME> variables.
 
 module "table" {
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is tables.<name>.point_in_time_recovery, on unless an environment turns it off.
+  #checkov:skip=CKV2_AWS_16:Tables are on-demand (PAY_PER_REQUEST) by default: nothing to auto scale.
   source   = "../modules/dynamodb_table"
   for_each = var.tables
 

@@ -2,6 +2,9 @@
 # Secrets Manager: functions get the secret's ARN, never the password.
 
 module "database" {
+  #checkov:skip=CKV_AWS_293:Deletion protection is database.deletion_protection, on unless an environment turns it off (dev, local).
+  #checkov:skip=CKV_AWS_133:Backups are database.backup_retention_period, 7 days unless an environment sets it (never below 1).
+  #checkov:skip=CKV_AWS_353:Performance Insights is database.performance_insights_enabled (off where the instance class lacks it).
   source = "../modules/rds_postgres"
   count  = local.database_enabled ? 1 : 0
 

@@ -8,7 +8,10 @@ locals {
   subnet_ids     = local.create_network ? aws_subnet.private[*].id : var.network.subnet_ids
 }
 
+# Only the first two zones are used, and AWS lists zones by name: a zone added later never
+# changes which two these are.
 data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:the stack takes the first two zones by name, which a new zone does not change
   count = local.create_network ? 1 : 0
   state = "available"
 }
@@ -21,6 +24,63 @@ resource "aws_vpc" "this" {
   enable_dns_hostnames = true # the Secrets Manager endpoint's private DNS needs both
 
   tags = { Name = local.name_prefix }
+}
+
+# Rejected and accepted traffic of the whole VPC, kept as long as the other logs.
+resource "aws_flow_log" "this" {
+  count = local.create_network ? 1 : 0
+
+  vpc_id                   = aws_vpc.this[0].id
+  traffic_type             = "ALL"
+  log_destination_type     = "cloud-watch-logs"
+  log_destination          = aws_cloudwatch_log_group.flow_logs[0].arn
+  iam_role_arn             = aws_iam_role.flow_logs[0].arn
+  max_aggregation_interval = 600
+}
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is log_retention_days of the environment (a year in prod).
+  #checkov:skip=CKV_AWS_158:Encrypted at rest with an AWS owned key, like every log group of the stack.
+  count = local.create_network ? 1 : 0
+
+  name              = "/aws/vpc/${local.name_prefix}/flow-logs"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_iam_role" "flow_logs" {
+  count = local.create_network ? 1 : 0
+
+  name = "${local.name_prefix}-vpc-flow-logs"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "vpc-flow-logs.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  count = local.create_network ? 1 : 0
+
+  name = "write-flow-logs"
+  role = aws_iam_role.flow_logs[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect = "Allow"
+      Action = [
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+      ]
+      Resource = [
+        aws_cloudwatch_log_group.flow_logs[0].arn,
+        "${aws_cloudwatch_log_group.flow_logs[0].arn}:log-stream:*",
+      ]
+    }]
+  })
 }
 
 # Nothing uses the default security group: keep it closed.
@@ -93,6 +153,7 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
 
 # The functions that use the database run in this group; the database module lets it in.
 resource "aws_security_group" "lambda" {
+  #checkov:skip=CKV2_AWS_5:Attached to the functions that use the database, through the lambda_function module's vpc_config.
   count       = local.database_enabled ? 1 : 0
   name        = "${local.name_prefix}-lambda"
   description = "Lambda functions that use the database"

@@ -351,6 +351,8 @@ run "database_access_adds_vpc_secret_and_db_settings" {
       aws_vpc_security_group_egress_rule.lambda_to_database[0].from_port == 5432,
       length(aws_vpc_endpoint.secretsmanager) == 1,
       length(aws_vpc_endpoint.dynamodb) == 1,
+      length(aws_flow_log.this) == 1,
+      aws_cloudwatch_log_group.flow_logs[0].retention_in_days == 30,
     ])
     error_message = "The database needs a VPC with two private subnets in two AZs, a Lambda security group and endpoints."
   }
