@@ -290,6 +290,8 @@ def _spawn(folder: Path, port: int | None) -> EmulatorStatus:
         str(port or 0),
     ]
     env = _server_environment()
+    if log_path.exists():  # a new server, a new log; the previous one stays for a post-mortem
+        log_path.replace(log_path.with_name(LOG_FILE + ".1"))
     with open(log_path, "ab") as log:
         log.write(f"\n--- starting: {' '.join(cmd)}\n".encode())
         log.flush()
