@@ -8,6 +8,10 @@ sensitive value that must never leave Terraform.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -345,3 +349,42 @@ def test_a_sensitive_value_never_appears_in_output_or_files(
         if not path.is_file() or path.suffix == ".tfplan" or "state" in path.parts:
             continue
         assert SENTINEL.encode() not in path.read_bytes(), path
+
+
+# --- a held state lock -----------------------------------------------------------------------
+
+
+def test_a_held_lock_says_how_to_wait_or_unlock(stack_project: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "TF_VAR_sleep_seconds": "20", "DEPLOYER_PROJECT_DIR": str(stack_project)}
+    log = (tmp_path / "holder.log").open("w", encoding="utf-8")
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "deployer", "apply", "dev", "--auto-approve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        lock_info = stack_project / ".deployer/state/.dev.tfstate.lock.info"
+        deadline = time.monotonic() + 120
+        while not lock_info.is_file():
+            assert holder.poll() is None, (tmp_path / "holder.log").read_text()
+            assert time.monotonic() < deadline, "the first apply never took the lock"
+            time.sleep(0.2)
+
+        refused = run("plan", "dev")
+        assert refused.exit_code == 1
+        lock_id = json.loads(lock_info.read_text(encoding="utf-8"))["ID"]
+        message = refused.stderr
+        assert f"lock ID {lock_id}" in message
+        assert "wait for that run with `--lock-timeout 30s` (or longer)" in message
+        assert f"`deployer force-unlock dev {lock_id}`" in message
+
+        waited = run("plan", "dev", "--lock-timeout", "120s")
+        assert waited.exit_code == 0, waited.output
+        assert holder.wait(timeout=120) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        log.close()
+    assert not lock_info.exists()
