@@ -6,8 +6,8 @@ Terraform state it holds and the resources it emulates live and die together.
 Everything about it lives in `.deployer/local/`: `server.json` (pid, port),
 `moto.log` (its output) and `start.lock` (one starter at a time).
 
-The server runs through this module (`python -m deployer.local_emulator serve`), so
-our additions to moto (`deployer/emulator_patches.py`) are in place before it serves.
+The server process itself is `python -m deployer.emulator_server serve`, so our additions
+to moto (`deployer/emulator_patches.py`) are in place before it serves.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ STATE_FILE = "server.json"
 LOG_FILE = "moto.log"
 LOCK_FILE = "start.lock"
 # What our own process's command line holds; a pid that does not show it was reused.
-SERVE_MARKER = "deployer.local_emulator"
+SERVE_MARKER = "deployer.emulator_server"
 HEALTH_PATH = "/_deployer/health"
 
 START_TIMEOUT = 60.0  # importing moto on a busy 2-core machine takes seconds, not minutes
@@ -83,14 +83,14 @@ def endpoint_for(port: int) -> str:
 
 def recorded_port(project: Project) -> int | None:
     """The port in `server.json`, whether or not the server still runs (None: no file)."""
-    port = (_read_state(state_dir(project)) or {}).get("port")
+    port = (read_state(state_dir(project)) or {}).get("port")
     return port if isinstance(port, int) else None
 
 
 # --- reading what is on disk ---------------------------------------------------------------
 
 
-def _read_state(folder: Path) -> dict | None:
+def read_state(folder: Path) -> dict | None:
     path = folder / STATE_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -101,14 +101,14 @@ def _read_state(folder: Path) -> dict | None:
     return data if isinstance(data, dict) else {}
 
 
-def _write_state(folder: Path, data: dict) -> None:
+def write_state(folder: Path, data: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{STATE_FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(folder / STATE_FILE)
 
 
-def _remove_state(folder: Path) -> None:
+def remove_state(folder: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         (folder / STATE_FILE).unlink()
 
@@ -184,7 +184,7 @@ def status(project: Project) -> EmulatorStatus:
     """Whether the project's emulator runs, without starting or changing anything."""
     folder = state_dir(project)
     log = str(folder / LOG_FILE)
-    data = _read_state(folder)
+    data = read_state(folder)
     if data is None:
         return EmulatorStatus(running=False, log=log)
     pid, port = data.get("pid"), data.get("port")
@@ -259,7 +259,7 @@ def ensure_running(project: Project, port: int | None = None) -> EmulatorStatus:
         note = ""
         if (folder / STATE_FILE).exists():
             note = f"removed a stale {STATE_FILE}: {current.note or 'no live server'}"
-            _remove_state(folder)
+            remove_state(folder)
         started = _spawn(folder, port)
         return EmulatorStatus(
             running=True,
@@ -347,7 +347,7 @@ def _wait_healthy(
             return None
         if proc is None and _is_ours(pid, folder) is not True:
             return None
-        data = _read_state(folder) or {}
+        data = read_state(folder) or {}
         known_port = port or (data.get("port") if data.get("pid") == pid else None)
         if isinstance(known_port, int) and known_port > 0:
             health = _probe(known_port, timeout=1.0)
@@ -403,68 +403,12 @@ def stop(project: Project) -> EmulatorStatus:
                     f"The local emulator (pid {pid}) survived SIGKILL: stop it by hand "
                     f"(kill -9 {pid}) and remove {folder / STATE_FILE}."
                 )
-            _remove_state(folder)
+            remove_state(folder)
             return EmulatorStatus(
                 running=False, pid=pid, port=current.port, log=current.log, note="stopped"
             )
         note = "was not running"
         if (folder / STATE_FILE).exists():
             note = f"was not running; removed a stale {STATE_FILE} ({current.note})"
-            _remove_state(folder)
+            remove_state(folder)
         return EmulatorStatus(running=False, log=current.log, note=note)
-
-
-# --- the server process itself ---------------------------------------------------------------
-
-
-def serve(folder: Path, port: int) -> None:
-    """Run the patched moto server in this process until SIGTERM (the detached child)."""
-    from werkzeug.serving import make_server
-
-    from deployer import emulator_patches
-
-    app = emulator_patches.build_app(health={"pid": os.getpid(), "state_dir": str(folder)})
-    server = make_server(HOST, port, app, threaded=True, request_handler=emulator_patches.handler())
-    actual_port = server.server_address[1]
-    # moto builds some URLs (e.g. presigned S3 URLs) from MOTO_PORT.
-    os.environ["MOTO_PORT"] = str(actual_port)
-    _write_state(
-        folder,
-        {"pid": os.getpid(), "port": actual_port, "started_at": time.time(), "host": HOST},
-    )
-
-    def _stop(signum: int, _frame: object) -> None:
-        print(f"deployer emulator: signal {signum}, stopping", flush=True)
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    print(f"deployer emulator: serving on {endpoint_for(actual_port)}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-        data = _read_state(folder)
-        if data and data.get("pid") == os.getpid():
-            _remove_state(folder)
-
-
-def _main(argv: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m deployer.local_emulator")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve_cmd = sub.add_parser("serve", help="run the patched moto server (used by deployer)")
-    serve_cmd.add_argument("--state-dir", required=True, type=Path)
-    serve_cmd.add_argument("--port", type=int, default=0)
-    args = parser.parse_args(argv)
-    try:
-        serve(args.state_dir, args.port)
-    except OSError as exc:
-        print(f"deployer emulator: cannot listen on {HOST}:{args.port}: {exc}", flush=True)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

@@ -1,6 +1,6 @@
 """The embedded emulator: its process lifecycle, and each of our additions to moto.
 
-Everything here runs the real server (`python -m deployer.local_emulator serve`) and
+Everything here runs the real server (`python -m deployer.emulator_server serve`) and
 talks to it with boto3 over HTTP, as Terraform and the deployer do.
 """
 
