@@ -9,7 +9,8 @@ and key. Then, through the CLI as a user types it:
 
 - warm-up: `deployer plan dev qa preprod prod` (packaging, emulator start, state buckets,
   four inits); with --applied, each environment is also applied first, so the plans
-  refresh ~70 real resources each instead of planning from an empty state;
+  refresh every resource instead of planning from an empty state (without the database:
+  see `make_project`);
 - measured, `--runs` times each, alternating: `deployer plan dev` (one environment) and
   `deployer plan dev qa preprod prod` (four side by side, what `plan --all` runs).
 
@@ -40,8 +41,13 @@ def deployer_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "deployer"]
 
 
-def make_project(root: Path) -> None:
-    """A copy of the project whose four AWS environments run on the emulator instead."""
+def make_project(root: Path, *, without_database: bool = False) -> None:
+    """A copy of the project whose four AWS environments run on the emulator instead.
+
+    `without_database`: the copies have no database (and no function that needs one):
+    moto gives every DB instance of an account the same DbiResourceId, so the provider
+    cannot find a second database in one emulator.
+    """
     for part in PARTS:
         src = REPO / part
         if src.is_dir():
@@ -57,6 +63,11 @@ def make_project(root: Path) -> None:
     envs = root / "envs"
     local_tfvars = (envs / "local.tfvars").read_text(encoding="utf-8")
     local_backend = (envs / "local.backend.hcl").read_text(encoding="utf-8")
+    if without_database:
+        local_tfvars = re.sub(r"(database = \{\s*enabled\s*=\s*)true", r"\1false", local_tfvars)
+        for manifest in (root / "lambda_src").glob("*/function.toml"):
+            if re.search(r"(?m)^database\s*=\s*true", manifest.read_text(encoding="utf-8")):
+                shutil.rmtree(manifest.parent)
     for env in ENVS:
         (envs / f"{env}.tfvars").write_text(local_tfvars, encoding="utf-8")
         backend = local_backend.replace("deployer-local-tfstate", f"bench-{env}-tfstate")
@@ -90,7 +101,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="plan-all-bench-"))
     root = tmp / "project"
     root.mkdir()
-    make_project(root)
+    make_project(root, without_database=args.applied)
     env = {**os.environ, "DEPLOYER_PROJECT_DIR": str(root)}
     log = tmp / "bench.log"
     print(f"project: {root}\nlog: {log}\ncpus: {os.cpu_count()}")
