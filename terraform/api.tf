@@ -25,8 +25,15 @@ locals {
       function_name       = a.type == "request" ? module.function[a.function].lambda_function_name : null
       function_invoke_arn = a.type == "request" ? module.function[a.function].lambda_alias_invoke_arn : null
       function_qualifier  = a.type == "request" ? module.function[a.function].lambda_alias_name : null
-      identity_sources    = a.identity_sources
-      result_ttl_seconds  = a.ttl
+      # API Gateway caches a REQUEST authorizer's answer per identity source. The Lambda
+      # authorizer checks scopes per route, so a cached answer must never cross routes:
+      # with caching on, the route key is part of the cache key.
+      identity_sources = (
+        a.type == "request" && a.ttl > 0 && !contains(a.identity_sources, "$context.routeKey")
+        ? concat(a.identity_sources, ["$context.routeKey"])
+        : a.identity_sources
+      )
+      result_ttl_seconds = a.ttl
     } if a.type == "jwt" || contains(keys(var.functions), coalesce(a.function, "-"))
   }
 }

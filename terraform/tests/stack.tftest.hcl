@@ -412,6 +412,11 @@ run "request_authorizer_runs_the_named_function_and_enforces_scopes" {
       local.api_authorizers["lambda"].function_name == "deployer-test-health",
       local.api_authorizers["lambda"].function_qualifier == "live",
       local.api_authorizers["lambda"].result_ttl_seconds == 60,
+      # cached answers are per token AND route, so a token allowed on one route is never
+      # reused for a route that needs a scope it lacks
+      contains(local.api_authorizers["lambda"].identity_sources, "$context.routeKey"),
+      contains(local.api_authorizers["lambda"].identity_sources, "$request.header.Authorization"),
+      !contains(local.api_authorizers["jwt"].identity_sources, "$context.routeKey"),
       local.api_authorizers["jwt"].type == "JWT",
       local.api_routes["POST /items"].authorizer == "lambda",
       length(local.api_routes["POST /items"].authorization_scopes) == 0,
