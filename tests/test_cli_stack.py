@@ -99,6 +99,18 @@ def test_plan_summary_md_is_written_on_failure_too(stack_project: Path, tmp_path
     assert "nope" in text
 
 
+def test_plan_summary_md_is_written_for_an_unknown_environment(
+    stack_project: Path, tmp_path: Path
+) -> None:
+    # CI posts whatever the plan step wrote: a typo in the branch map must still reach the PR.
+    md = tmp_path / "plan.md"
+    result = run("plan", "nosuchenv", "--summary-md", str(md))
+    assert result.exit_code == 2
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("### :x: Plan failed for `nosuchenv`")
+    assert "Unknown environment 'nosuchenv'" in text
+
+
 def test_plan_refuses_bad_tfvars_before_terraform_runs(stack_project: Path) -> None:
     (stack_project / "envs/dev.tfvars").write_text('greting = "x"\n', encoding="utf-8")
     result = run("plan", "dev")

@@ -71,6 +71,8 @@ _SYMBOLS = {
     "delete": "-",
     "read": "<=",
     "forget": ".",
+    "import": "<-",
+    "move": "->",
 }
 _STYLES = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red"}
 
@@ -196,13 +198,16 @@ def plan(
         return
     if not names:
         raise UserInputError("Name the environment to plan (deployer plan dev), or pass --all.")
-    stack = _stack(names[0], json_out=json_out, lock_timeout=lock_timeout)
+    stack = None
     try:
+        # Inside the try: an unknown environment or a missing backend file must still
+        # leave a failure summary for the pull-request comment.
+        stack = _stack(names[0], json_out=json_out, lock_timeout=lock_timeout)
         stack.prepare(progress=False if json_out else None)
         planned = stack.plan(out=out)
     except DeployerError as exc:
         if summary_md:
-            _write(summary_md, stack.plan_markdown(None, error=exc.message))
+            _write(summary_md, _failure_markdown(names[0], stack, exc.message))
         raise
     if summary_md:
         _write(summary_md, stack.plan_markdown(planned))
@@ -212,6 +217,14 @@ def plan(
         render_plan(planned, stack.project.root)
     if detailed_exitcode and planned.has_changes:
         raise typer.Exit(2)
+
+
+def _failure_markdown(env: str, stack, message: str) -> str:
+    if stack is not None:
+        return stack.plan_markdown(None, error=message)
+    from deployer.plan_markdown import render_plan_markdown
+
+    return render_plan_markdown(env, None, "", error=message)
 
 
 def _write(path: Path, text: str) -> None:
