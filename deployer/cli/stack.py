@@ -234,8 +234,8 @@ def _write(path: Path, text: str) -> None:
 
 def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) -> None:
     from deployer.errors import UserInputError
+    from deployer.plan_all import plan_many, plannable_environments
     from deployer.project import find_project
-    from deployer.stack import plan_many, plannable_environments
 
     project = find_project()
     names = names or plannable_environments(project)
