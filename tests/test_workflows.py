@@ -333,7 +333,7 @@ def test_every_deployer_command_in_the_workflows_is_one_the_cli_accepts() -> Non
         "deployer apply",
         "deployer github comment",
     }
-    assert any(p["summary_md"] == Path("plan.md") for p in parsed["deployer plan"])
+    assert any(Path(p["summary_md"] or "") == Path("plan.md") for p in parsed["deployer plan"])
     assert any(p["yes"] and p["plan_file"] for p in parsed["deployer apply"])
     assert any(p["auto_approve"] and not p["plan_file"] for p in parsed["deployer apply"])
 

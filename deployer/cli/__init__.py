@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,7 +19,7 @@ from deployer.errors import EXIT_INTERRUPTED, DeployerError
 class DeployerGroup(TyperGroup):
     """Runs a command; a `DeployerError` becomes one line and an exit code, never a traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except DeployerError as exc:
