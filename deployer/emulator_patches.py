@@ -11,6 +11,8 @@ each has a test in tests/test_local_emulator.py. docs/local.md lists them.
 - RDS `DescribeDBParameters`: user-set parameters report `Source = "user"` and the
   `Source` filter works (the provider keeps only those in state); `ResetDBParameterGroup`
   exists (the provider calls it when a parameter is removed).
+- RDS `DbiResourceId`: unique per instance, as on AWS (moto gives every instance the same
+  one; the provider reads instances by it, so a second database was "not found").
 - Lambda `UpdateFunctionConfiguration`: `TracingConfig`, `EphemeralStorage`,
   `KMSKeyArn` and `DeadLetterConfig` are applied (moto ignored them).
 - EC2 `DescribeSecurityGroupRules`: a rule that references another security group
@@ -46,6 +48,7 @@ def apply() -> None:
     _lambda_without_docker()
     _apigatewayv2_stage_updates()
     _rds_parameter_sources()
+    _rds_unique_resource_ids()
     _lambda_configuration_updates()
     _ec2_group_rule_descriptions()
     _APPLIED = True
@@ -204,6 +207,22 @@ def _rds_parameter_sources() -> None:
     DBParameterGroup.update_parameters = update_parameters
     RDSResponse.describe_db_parameters = describe_db_parameters
     RDSResponse.reset_db_parameter_group = reset_db_parameter_group
+
+
+def _rds_unique_resource_ids() -> None:
+    import base64
+    import secrets
+
+    from moto.rds.models import DBInstance
+
+    original_init = DBInstance.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        # AWS: "db-" and 26 base32 characters, unique in the account and region.
+        self.dbi_resource_id = "db-" + base64.b32encode(secrets.token_bytes(20)).decode()[:26]
+
+    DBInstance.__init__ = __init__
 
 
 # --- the WSGI application --------------------------------------------------------------------

@@ -291,6 +291,28 @@ def test_rds_user_parameters_report_source_user(server):
     assert rds.describe_db_parameters(DBParameterGroupName="demo-pg")["Parameters"] == []
 
 
+def test_rds_instances_get_their_own_resource_id(server):
+    rds = aws(server, "rds")
+    ids = set()
+    for name in ("first-db", "second-db"):
+        created = rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            DBInstanceClass="db.t4g.micro",
+            Engine="postgres",
+            AllocatedStorage=20,
+            MasterUsername="app_admin",
+            ManageMasterUserPassword=True,
+        )["DBInstance"]
+        ids.add(created["DbiResourceId"])
+    assert len(ids) == 2
+    for resource_id in ids:
+        assert resource_id.startswith("db-") and len(resource_id) == 29
+        found = rds.describe_db_instances(
+            Filters=[{"Name": "dbi-resource-id", "Values": [resource_id]}]
+        )["DBInstances"]
+        assert len(found) == 1
+
+
 def _function_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
