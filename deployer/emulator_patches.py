@@ -3,7 +3,8 @@
 Each addition makes moto answer the way AWS does for one operation the AWS provider
 uses; none changes what Terraform sends. They are applied in the emulator process
 only (`deployer/local_emulator.py serve`), never to moto in the caller's process, and
-each has a test in tests/test_local_emulator.py. docs/local.md lists them.
+each has a test in tests/test_local_emulator.py. docs/local.md lists them. The HTTP
+layer around moto (health, 501s, retried calls) is `deployer/emulator_app.py`.
 
 - API Gateway v2 `UpdateStage`, `DeleteAccessLogSettings`, `DeleteRouteSettings`:
   not implemented in moto; the provider calls them when a stage's settings change.
@@ -17,27 +18,23 @@ each has a test in tests/test_local_emulator.py. docs/local.md lists them.
   `KMSKeyArn` and `DeadLetterConfig` are applied (moto ignored them).
 - EC2 `DescribeSecurityGroupRules`: a rule that references another security group
   reports its description (moto dropped it: a permanent diff on every such rule).
+- Lambda `AddPermission`: a statement id already in the policy is refused with
+  `ResourceConflictException`, as on AWS, unless the request repeats the existing
+  statement exactly (an SDK retry of a request whose answer was lost): that answers the
+  statement again instead of adding a twin. moto appended a duplicate, `RemovePermission`
+  then removed one of the two, and the provider waited five minutes for the other.
 - Lambda never needs Docker: functions are created without it (the deployer runs
   handlers itself, `deployer invoke`), and an Invoke through moto answers without it.
-- An operation moto lacks, or an emulator bug, answers HTTP 501 with a message naming
-  the operation, instead of moto's HTTP 500, which AWS SDKs retry for many minutes
-  (it looked like a hang). SDKs do not retry 501.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import sys
-import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
 _APPLIED = False
-
-# Services whose APIs speak JSON even on GET requests that carry no Content-Type.
-_REST_JSON_SERVICES = {"lambda", "apigateway", "execute-api", "logs", "secretsmanager"}
 
 
 def apply() -> None:
@@ -50,6 +47,7 @@ def apply() -> None:
     _rds_parameter_sources()
     _rds_unique_resource_ids()
     _lambda_configuration_updates()
+    _lambda_unique_permission_ids()
     _ec2_group_rule_descriptions()
     _APPLIED = True
 
@@ -91,6 +89,37 @@ def _lambda_configuration_updates() -> None:
 
     LambdaFunction.update_configuration = update_configuration
     LambdaFunction.get_configuration = get_configuration
+
+
+def _lambda_unique_permission_ids() -> None:
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.policy import Policy
+
+    class StatementIdExists(LambdaClientError):
+        code = 409
+
+        def __init__(self, sid: str) -> None:
+            super().__init__(
+                "ResourceConflictException",
+                f"The statement id ({sid}) provided already exists. Please provide a new "
+                "statement id, or remove the existing statement.",
+            )
+
+    original = Policy.add_statement
+
+    def add_statement(self: Any, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
+        revision = self.revision
+        statement, new_revision = original(self, raw, qualifier)
+        twins = [s for s in self.statements[:-1] if s.get("Sid") == statement.get("Sid")]
+        if not twins:
+            return statement, new_revision
+        self.statements.pop()
+        self.revision = revision
+        if twins[0] == statement:
+            return twins[0], revision
+        raise StatementIdExists(statement.get("Sid", ""))
+
+    Policy.add_statement = add_statement
 
 
 # --- EC2 ------------------------------------------------------------------------------------
@@ -223,116 +252,3 @@ def _rds_unique_resource_ids() -> None:
         self.dbi_resource_id = "db-" + base64.b32encode(secrets.token_bytes(20)).decode()[:26]
 
     DBInstance.__init__ = __init__
-
-
-# --- the WSGI application --------------------------------------------------------------------
-
-
-def build_app(health: dict[str, Any]) -> Callable:
-    """moto's server application with our additions, a health endpoint and 501s for gaps."""
-    apply()
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    return EmulatorApp(DomainDispatcherApplication(create_backend_app), health)
-
-
-def handler() -> type:
-    """The request handler class moto's own server uses (it keeps underscored headers)."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    return MotoRequestHandler
-
-
-class EmulatorApp:
-    """Health endpoint + turns moto's 500s (missing operations, bugs) into non-retried 501s."""
-
-    def __init__(self, app: Callable, health: dict[str, Any]) -> None:
-        self.app = app
-        self.health = health
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        from deployer.local_emulator import HEALTH_PATH
-
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            body = json.dumps(self.health).encode()
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [body]
-        _remember_query_action(environ)
-
-        def guarded_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
-            if status.startswith("500"):
-                status = "501 Not Implemented"
-            return start_response(status, headers, exc_info)
-
-        try:
-            return self.app(environ, guarded_start_response)
-        except NotImplementedError as exc:
-            return _error(environ, start_response, "NotImplemented", _gap_message(environ, exc))
-        except Exception as exc:
-            traceback.print_exc(file=sys.stdout)
-            message = (
-                f"the local emulator failed on {_operation(environ)}: "
-                f"{type(exc).__name__}: {exc} (see .deployer/local/moto.log)"
-            )
-            return _error(environ, start_response, "EmulatorError", message)
-
-
-def _remember_query_action(environ: dict[str, Any]) -> None:
-    """Query-protocol calls name their operation in the form body: keep it for messages."""
-    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-        return
-    from urllib.parse import parse_qs
-
-    try:
-        size = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return
-    body = environ["wsgi.input"].read(size) if size else b""
-    environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
-    action = parse_qs(body.decode(errors="replace")).get("Action")
-    if action:
-        environ["deployer.action"] = action[0]
-
-
-def _service(environ: dict[str, Any]) -> str:
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    try:
-        return auth.split("Credential=")[1].split(",")[0].split("/")[3].lower()
-    except IndexError:
-        return ""
-
-
-def _operation(environ: dict[str, Any]) -> str:
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    name = target.split(".")[-1] if target else environ.get("deployer.action", "")
-    if not name:
-        name = f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
-    return f"{_service(environ) or 'AWS'} {name}".strip()
-
-
-def _gap_message(environ: dict[str, Any], exc: NotImplementedError) -> str:
-    return (
-        f"the local emulator does not implement {_operation(environ)} ({exc}); on an emulated "
-        "environment, leave out the setting that needs it (see docs/local.md)"
-    )
-
-
-def _error(environ: dict[str, Any], start_response: Callable, code: str, message: str) -> list:
-    service = _service(environ)
-    content_type = environ.get("CONTENT_TYPE", "")
-    if "json" in content_type or service in _REST_JSON_SERVICES:
-        body = json.dumps({"__type": code, "message": message, "Message": message})
-        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
-    else:
-        from xml.sax.saxutils import escape
-
-        error = f"<Code>{code}</Code><Message>{escape(message)}</Message>"
-        if service == "ec2":
-            body = f"<Response><Errors><Error>{error}</Error></Errors></Response>"
-        elif service == "s3":
-            body = f"<Error>{error}</Error>"
-        else:
-            body = f"<ErrorResponse><Error><Type>Receiver</Type>{error}</Error></ErrorResponse>"
-        headers = [("Content-Type", "text/xml")]
-    start_response("501 Not Implemented", headers)
-    return [body.encode()]

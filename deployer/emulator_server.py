@@ -21,10 +21,10 @@ def serve(folder: Path, port: int) -> None:
     """Run the patched moto server in this process until SIGTERM (the detached child)."""
     from werkzeug.serving import make_server
 
-    from deployer import emulator_patches
+    from deployer import emulator_app
 
-    app = emulator_patches.build_app(health={"pid": os.getpid(), "state_dir": str(folder)})
-    server = make_server(HOST, port, app, threaded=True, request_handler=emulator_patches.handler())
+    app = emulator_app.build_app(health={"pid": os.getpid(), "state_dir": str(folder)})
+    server = make_server(HOST, port, app, threaded=True, request_handler=emulator_app.handler())
     actual_port = server.server_address[1]
     # moto builds some URLs (e.g. presigned S3 URLs) from MOTO_PORT.
     os.environ["MOTO_PORT"] = str(actual_port)

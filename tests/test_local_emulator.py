@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -362,6 +363,139 @@ def test_lambda_without_docker_and_tracing_updates(server):
     assert answer["StatusCode"] == 200
 
 
+def test_lambda_permission_statement_ids_are_unique(server):
+    """A replayed AddPermission (an SDK retry after a lost answer) must not add a twin.
+
+    With a twin, RemovePermission took one of the two away and the AWS provider waited
+    five minutes for the other to go before failing the destroy.
+    """
+    lam = aws(server, "lambda")
+    lam.create_function(
+        FunctionName="demo-perms",
+        Runtime="python3.12",
+        Role=_role(server),
+        Handler="handler.handler",
+        Code={"ZipFile": _function_zip()},
+        Publish=True,
+    )
+    lam.create_alias(FunctionName="demo-perms", Name="live", FunctionVersion="1")
+    grant = {
+        "FunctionName": "demo-perms",
+        "Qualifier": "live",
+        "StatementId": "route-get-items",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": "arn:aws:execute-api:eu-west-1:123456789012:abc/*/GET/items",
+    }
+    first = json.loads(lam.add_permission(**grant)["Statement"])
+    replayed = json.loads(lam.add_permission(**grant)["Statement"])
+    assert replayed == first
+
+    with pytest.raises(ClientError) as conflict:
+        lam.add_permission(**{**grant, "SourceArn": grant["SourceArn"].replace("GET", "PUT")})
+    assert conflict.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert "route-get-items" in conflict.value.response["Error"]["Message"]
+
+    policy = json.loads(lam.get_policy(FunctionName="demo-perms", Qualifier="live")["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["route-get-items"]
+
+    lam.remove_permission(
+        FunctionName="demo-perms", Qualifier="live", StatementId="route-get-items"
+    )
+    with pytest.raises(ClientError) as gone_policy:
+        lam.get_policy(FunctionName="demo-perms", Qualifier="live")
+    assert gone_policy.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_retried_call_gets_the_first_answer_instead_of_running_twice(server):
+    """An SDK retry (same amz-sdk-invocation-id) of a CreateFunction that already ran.
+
+    moto ran it again and answered 409 "already exists", which the provider retried for
+    minutes; the emulator gives the retry the answer the first attempt produced.
+    """
+
+    def as_retry_of_one_call(request, **_):
+        request.headers["amz-sdk-invocation-id"] = "3f1c2a9e-0000-4000-8000-000000000001"
+        request.headers["amz-sdk-request"] = "attempt=2; max=3"
+
+    retried = aws(server, "lambda")
+    retried.meta.events.register("before-send.lambda.CreateFunction", as_retry_of_one_call)
+    create = {
+        "FunctionName": "demo-retried",
+        "Runtime": "python3.12",
+        "Role": _role(server),
+        "Handler": "handler.handler",
+        "Code": {"ZipFile": _function_zip()},
+    }
+    first = retried.create_function(**create)
+    again = retried.create_function(**create)
+    first.pop("ResponseMetadata")
+    again.pop("ResponseMetadata")
+    assert again == first
+
+    lam = aws(server, "lambda")
+    names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert names.count("demo-retried") == 1
+    assert "is a retry (attempt=2; max=3)" in Path(server.log).read_text(encoding="utf-8")
+
+    # A new call (its own invocation id) runs, and is refused as on AWS.
+    with pytest.raises(ClientError) as exists:
+        lam.create_function(**create)
+    assert exists.value.response["Error"]["Code"] == "ResourceConflictException"
+
+
+def test_a_retry_waits_for_the_first_attempt_and_failures_are_not_replayed():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deployer.emulator_app import Answer, Replays
+
+    runs: list[str] = []
+    first_started = threading.Event()
+    release_first = threading.Event()
+
+    def slow_create(environ):
+        runs.append(environ["attempt"])
+        if environ["attempt"] == "1":
+            first_started.set()
+            release_first.wait(10)
+        return Answer("201 Created", [("Content-Type", "application/json")], b'{"n": 1}')
+
+    replays = Replays(wait=10)
+
+    def call(attempt: str, invocation: str = "call-a", method: str = "POST") -> Answer:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": "/2015-03-31/functions",
+            "HTTP_AMZ_SDK_INVOCATION_ID": invocation,
+            "attempt": attempt,
+        }
+        return replays.answer(environ, slow_create)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(call, "1")
+        assert first_started.wait(10)
+        second = pool.submit(call, "2")  # arrives while the first is still running
+        time.sleep(0.2)
+        release_first.set()
+        assert first.result().body == second.result().body == b'{"n": 1}'
+    assert runs == ["1"]
+
+    # Reads are never replayed: they change nothing.
+    call("1", invocation="read", method="GET")
+    call("2", invocation="read", method="GET")
+    assert runs == ["1", "1", "2"]
+
+    # A call whose first attempt failed runs again on retry.
+    def refused(environ):
+        runs.append("refused")
+        return Answer("409 Conflict", [], b"{}")
+
+    environ = {"REQUEST_METHOD": "POST", "HTTP_AMZ_SDK_INVOCATION_ID": "call-b"}
+    replays.answer(dict(environ), refused)
+    replays.answer(dict(environ), refused)
+    assert runs.count("refused") == 2
+
+
 def test_a_missing_operation_fails_fast_with_501(server):
     ec2 = aws(server, "ec2", retries={"max_attempts": 5, "mode": "standard"})
     with pytest.raises(ClientError) as caught:
@@ -387,7 +521,7 @@ def _call(app_under_test, environ: dict) -> tuple[str, bytes]:
 
 
 def test_emulator_bugs_become_non_retried_501s_with_the_operation_named():
-    from deployer.emulator_patches import EmulatorApp
+    from deployer.emulator_app import EmulatorApp
 
     def broken(environ, start_response):
         raise KeyError("boom")
