@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,13 @@ PROJECT_PARTS = ("pyproject.toml", "envs", "terraform", "modules", "lambda_src")
 COPY_IGNORE = shutil.ignore_patterns(
     ".deployer", ".terraform", "__pycache__", "*.pyc", ".terraform.lock.hcl", "*.tfstate*"
 )
+
+# A suite started as a background job of a non-interactive shell (`pytest &`, some CI
+# runners) inherits SIGINT ignored, and so would every process it starts. The interrupt
+# tests play a terminal's Ctrl-C, so the suite takes Ctrl-C as an interactive run does
+# (the deployer itself deliberately leaves an ignored SIGINT ignored).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _discover_mirror() -> Path | None:
