@@ -28,6 +28,12 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow end-to-end tests first: they wait on the provider more than they
+    compute, so the other tests run beside them instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _discover_mirror() -> Path | None:
     """Find a filesystem mirror holding the AWS provider (never a hard-coded path)."""
     value = os.environ.get(MIRROR_ENV)
