@@ -6,6 +6,11 @@ region             = "eu-west-1"
 log_retention_days = 1
 tracing            = true
 
+# The emulator is served over plain HTTP: the packages bucket cannot refuse it.
+packages = {
+  tls_only = false
+}
+
 tables = {
   items = {
     hash_key            = "id"

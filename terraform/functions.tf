@@ -97,6 +97,9 @@ module "function" {
   memory_size      = each.value.memory
   timeout          = each.value.timeout
 
+  # Through the encryption configuration, so no zip is stored before the bucket encrypts it.
+  package_s3 = local.packages_in_s3 ? { bucket = aws_s3_bucket_server_side_encryption_configuration.packages[0].bucket } : null
+
   environment_variables = local.function_environment[each.key]
   policy_statements     = local.function_policy_statements[each.key]
   vpc_config = local.function_uses_database[each.key] ? {

@@ -224,6 +224,15 @@ variable "network" {
   }
 }
 
+variable "packages" {
+  description = "Where the functions' zips go. in_s3: stored in a private, encrypted bucket of the environment and the functions created from there, side by side (false: each zip is sent with its create call, one function at a time, at most 50 MB). tls_only: the bucket refuses plain HTTP; false only for an emulator served over HTTP."
+  type = object({
+    in_s3    = optional(bool, true)
+    tls_only = optional(bool, true)
+  })
+  default = {}
+}
+
 variable "frontend" {
   description = "The Amplify-hosted frontend (off unless enabled); the API URL reaches it as the environment variable api_url_variable."
   type = object({

@@ -136,6 +136,25 @@ resource "aws_iam_role_policy" "this" {
   })
 }
 
+# With package_s3, the zip goes to S3 first, under a key named by its hash: a new build is
+# a new object, created before the old one is removed, and the function reads it from there.
+resource "aws_s3_object" "package" {
+  #checkov:skip=CKV_AWS_186:The object takes the bucket's default encryption; set package_s3.kms_key_arn for a customer managed key.
+  count = var.package_s3 == null ? 0 : 1
+
+  bucket                 = var.package_s3.bucket
+  key                    = "${var.function_name}/${sha256(var.source_code_hash)}.zip"
+  source                 = var.filename
+  source_hash            = var.source_code_hash
+  server_side_encryption = var.package_s3.kms_key_arn == null ? null : "aws:kms"
+  kms_key_id             = var.package_s3.kms_key_arn
+  tags                   = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:VPC placement is the vpc_config input; functions that only call AWS APIs need no VPC (and would need NAT or endpoints to reach them).
   #checkov:skip=CKV_AWS_116:A dead-letter queue is the dead_letter_target_arn input (or on_failure_destination_arn); functions invoked synchronously, like API handlers, have no asynchronous events to dead-letter.
@@ -144,7 +163,9 @@ resource "aws_lambda_function" "this" {
   function_name                  = var.function_name
   description                    = var.description
   role                           = aws_iam_role.this.arn
-  filename                       = var.filename
+  filename                       = var.package_s3 == null ? var.filename : null
+  s3_bucket                      = var.package_s3 == null ? null : aws_s3_object.package[0].bucket
+  s3_key                         = var.package_s3 == null ? null : aws_s3_object.package[0].key
   source_code_hash               = var.source_code_hash
   handler                        = var.handler
   runtime                        = var.runtime

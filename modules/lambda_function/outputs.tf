@@ -47,3 +47,8 @@ output "cloudwatch_log_group_arn" {
   description = "ARN of the function's log group."
   value       = aws_cloudwatch_log_group.this.arn
 }
+
+output "lambda_package_s3_uri" {
+  description = "Where the function's code was stored (s3://bucket/key) when package_s3 is set; null when the zip was sent with the create call."
+  value       = var.package_s3 == null ? null : "s3://${aws_s3_object.package[0].bucket}/${aws_s3_object.package[0].key}"
+}

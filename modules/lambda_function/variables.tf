@@ -170,6 +170,25 @@ variable "log_retention_days" {
   }
 }
 
+variable "package_s3" {
+  description = "Store the zip in this S3 bucket (keyed by the function name and the package hash) and create the function from there; kms_key_arn encrypts the object with a customer managed key (null: the bucket's default encryption). null sends the zip with the create call: the AWS provider then creates functions one at a time (about 5 s each) and a direct upload stops at 50 MB. The bucket name may be known only after apply."
+  type = object({
+    bucket      = string
+    kms_key_arn = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.package_s3 == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.package_s3.bucket))
+    error_message = "package_s3.bucket must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition     = var.package_s3 == null || try(var.package_s3.kms_key_arn == null, true) || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.package_s3.kms_key_arn))
+    error_message = "package_s3.kms_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key for the log group and the environment variables; null uses AWS owned keys. The key policy must let CloudWatch Logs use it."
   type        = string

@@ -284,6 +284,47 @@ run "two_functions_two_lambdas_their_routes_and_scoped_policies" {
     ])
     error_message = "Without database and frontend, no network, database or Amplify app may be created."
   }
+
+  assert {
+    condition = alltrue([
+      length(aws_s3_bucket.packages) == 1,
+      startswith(aws_s3_bucket.packages[0].bucket_prefix, "deployer-test-packages-"),
+      aws_s3_bucket_public_access_block.packages[0].restrict_public_buckets,
+      one(aws_s3_bucket_server_side_encryption_configuration.packages[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms",
+      strcontains(aws_s3_bucket_policy.packages[0].policy, "aws:SecureTransport"),
+    ])
+    error_message = "By default the zips go to a private, encrypted, TLS-only packages bucket of the environment."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, fn in module.function :
+      startswith(fn.lambda_package_s3_uri, "s3://${aws_s3_bucket.packages[0].id}/deployer-test-${name}/")
+    ])
+    error_message = "Every function is created from its zip in the packages bucket."
+  }
+}
+
+run "packages_sent_with_the_create_call_when_in_s3_is_off" {
+  variables {
+    packages = { in_s3 = false }
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.packages) == 0 && length(aws_s3_bucket_policy.packages) == 0 && alltrue([for fn in module.function : fn.lambda_package_s3_uri == null])
+    error_message = "With packages.in_s3 = false no bucket is created and every zip goes with its create call."
+  }
+}
+
+run "an_emulator_over_http_gets_no_tls_only_policy" {
+  variables {
+    packages = { tls_only = false }
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.packages) == 1 && length(aws_s3_bucket_policy.packages) == 0
+    error_message = "packages.tls_only = false keeps the bucket and leaves the TLS-only policy out."
+  }
 }
 
 run "database_access_adds_vpc_secret_and_db_settings" {

@@ -66,6 +66,16 @@ run "defaults" {
   }
 
   assert {
+    condition     = aws_lambda_function.this.filename == "build/orders.zip" && aws_lambda_function.this.s3_bucket == null && length(aws_s3_object.package) == 0
+    error_message = "By default the zip is sent with the create call; nothing is stored in S3."
+  }
+
+  assert {
+    condition     = output.lambda_package_s3_uri == null
+    error_message = "lambda_package_s3_uri is null when nothing is stored in S3."
+  }
+
+  assert {
     condition = (
       length(aws_lambda_function.this.vpc_config) == 0 &&
       length(aws_lambda_function.this.dead_letter_config) == 0 &&
@@ -113,6 +123,55 @@ run "defaults" {
   assert {
     condition     = output.lambda_function_version == "7" && output.lambda_alias_name == "live" && output.cloudwatch_log_group_name == "/aws/lambda/orders"
     error_message = "The outputs report the published version, the alias and the log group."
+  }
+}
+
+run "package_stored_in_s3" {
+  command = apply
+
+  variables {
+    package_s3 = { bucket = "shop-dev-packages" }
+  }
+
+  assert {
+    condition     = aws_s3_object.package[0].bucket == "shop-dev-packages" && aws_s3_object.package[0].source == "build/orders.zip" && aws_s3_object.package[0].source_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    error_message = "The zip is stored in package_s3.bucket, and a new hash uploads it again."
+  }
+
+  assert {
+    condition     = aws_s3_object.package[0].key == "orders/${sha256("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")}.zip"
+    error_message = "The object key is <function>/<sha256 of the package hash>.zip: each build has its own key."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.filename == null && aws_lambda_function.this.s3_bucket == "shop-dev-packages" && aws_lambda_function.this.s3_key == aws_s3_object.package[0].key
+    error_message = "The function is created from the stored object, not from the local zip."
+  }
+
+  assert {
+    condition     = output.lambda_package_s3_uri == "s3://shop-dev-packages/${aws_s3_object.package[0].key}"
+    error_message = "lambda_package_s3_uri says where the code was stored."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    error_message = "source_code_hash still drives code updates."
+  }
+}
+
+run "package_stored_in_s3_with_a_customer_managed_key" {
+  command = apply
+
+  variables {
+    package_s3 = {
+      bucket      = "shop-dev-packages"
+      kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    }
+  }
+
+  assert {
+    condition     = aws_s3_object.package[0].server_side_encryption == "aws:kms" && aws_s3_object.package[0].kms_key_id == "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "With package_s3.kms_key_arn the stored zip is encrypted with that key."
   }
 }
 

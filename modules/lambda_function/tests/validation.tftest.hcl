@@ -29,6 +29,26 @@ run "reject_long_description" {
   expect_failures = [var.description]
 }
 
+run "reject_bad_package_bucket" {
+  command = plan
+
+  variables {
+    package_s3 = { bucket = "Shop_Packages" }
+  }
+
+  expect_failures = [var.package_s3]
+}
+
+run "reject_bad_package_kms_key_arn" {
+  command = plan
+
+  variables {
+    package_s3 = { bucket = "shop-dev-packages", kms_key_arn = "alias/packages" }
+  }
+
+  expect_failures = [var.package_s3]
+}
+
 run "reject_non_zip_filename" {
   command = plan
 
