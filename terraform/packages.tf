@@ -12,6 +12,7 @@ resource "aws_s3_bucket" "packages" {
   #checkov:skip=CKV_AWS_144:Packages are rebuilt from git in any region; replicating them protects nothing.
   #checkov:skip=CKV2_AWS_62:Nothing reacts to a new package; Terraform deploys it in the same run.
   #checkov:skip=CKV_AWS_21:Keys are content-addressed (function/hash.zip): an object is never overwritten, so versions would only keep deleted builds.
+  #checkov:skip=CKV2_AWS_61:Terraform deletes a replaced package itself, and uploads are single PUTs that leave no incomplete multipart parts: a lifecycle rule has nothing to expire.
   count = local.packages_in_s3 ? 1 : 0
 
   bucket_prefix = substr("${local.name_prefix}-packages-", 0, 37)
@@ -46,20 +47,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "packages" {
       sse_algorithm = "aws:kms"
     }
     bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "packages" {
-  count = local.packages_in_s3 ? 1 : 0
-
-  bucket = aws_s3_bucket.packages[0].id
-  rule {
-    id     = "abort-incomplete-uploads"
-    status = "Enabled"
-    filter {}
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
   }
 }
 
