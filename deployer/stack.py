@@ -267,10 +267,26 @@ class Stack:
             return True
 
     def prepare(self, *, progress: bool | None = None) -> None:
-        """Package, check the inputs, write the generated var-file, init: ready to plan."""
+        """Package, check the inputs, write the generated var-file, init: ready to plan.
+
+        For an emulated environment the emulator starts (and its state bucket is made)
+        while the functions are packaged: neither needs the other, and both take seconds.
+        Terraform itself runs only after the inputs are checked.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from deployer.aws_env import is_emulated
         from deployer.packaging import build
 
-        functions = build(self.project, progress=progress).manifest["functions"]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator") as pool:
+            emulator = (
+                pool.submit(lambda: self.terraform)
+                if self._tf is None and is_emulated(self.project, self.name)
+                else None
+            )
+            functions = build(self.project, progress=progress).manifest["functions"]
+            if emulator is not None:
+                emulator.result()  # its error, if any, is the one to report
         self.check_inputs(functions)
         self.write_generated(functions)
         self.init()

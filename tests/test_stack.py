@@ -8,15 +8,17 @@ stack in terraform/ is checked with `terraform validate` and its own `terraform 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
 from deployer.environments import Environment
-from deployer.errors import UserInputError
-from deployer.project import find_project
+from deployer.errors import DeployerError, UserInputError
+from deployer.project import Project, find_project
 from deployer.stack import (
     Stack,
     check_apply_allowed,
@@ -125,6 +127,66 @@ def test_prepare_inits_once_and_again_only_when_the_backend_changes(stack_projec
     backend.write_text('path = "../.deployer/state/dev-moved.tfstate"\n', encoding="utf-8")
     assert Stack(project, "dev", stream=quiet(lines)).init() is True
     assert Stack(project, "dev", stream=quiet(lines)).init() is False
+
+
+def _emulated_dev(stack_project: Path, monkeypatch: pytest.MonkeyPatch, prepare) -> Project:
+    """The fixture with `dev` emulated, the emulator's start replaced by `prepare`.
+
+    The fixture's backend is local, so no real emulator is needed to test the order of
+    things; the real start is covered by tests/test_aws_env.py and the e2e test.
+    """
+    pyproject = stack_project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace("emulated = []", 'emulated = ["dev"]'),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr("deployer.aws_env.prepare", prepare)
+    return find_project(stack_project)
+
+
+def test_the_emulator_starts_while_the_functions_are_packaged(stack_project, monkeypatch):
+    seen: dict[str, object] = {}
+
+    def start_emulator(project, env_name):
+        seen["thread"] = threading.current_thread().name
+        return dict(os.environ)
+
+    project = _emulated_dev(stack_project, monkeypatch, start_emulator)
+    Stack(project, "dev", stream=quiet([])).prepare(progress=False)
+    assert str(seen["thread"]).startswith("emulator")
+    assert (stack_project / ".deployer" / "dev" / "tfdata" / "terraform.tfstate").is_file()
+
+
+def test_an_emulator_that_cannot_start_is_reported_and_terraform_never_runs(
+    stack_project, monkeypatch
+):
+    def start_emulator(project, env_name):
+        raise DeployerError("the local emulator could not start: port 4566 is in use")
+
+    project = _emulated_dev(stack_project, monkeypatch, start_emulator)
+    stack = Stack(project, "dev", stream=quiet([]))
+    with pytest.raises(DeployerError, match="port 4566 is in use"):
+        stack.prepare(progress=False)
+    assert not stack.generated.exists()
+    assert not (stack_project / ".deployer" / "dev" / "tfdata").exists()
+
+
+def test_a_packaging_mistake_is_the_error_even_while_the_emulator_starts(
+    stack_project, monkeypatch
+):
+    started = []
+    project = _emulated_dev(
+        stack_project, monkeypatch, lambda project, env_name: started.append(1) or {}
+    )
+    manifest = stack_project / "lambda_src" / "hello" / "function.toml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("memory = 128", "memory = 5"),
+        encoding="utf-8",
+    )
+    stack = Stack(project, "dev", stream=quiet([]))
+    with pytest.raises(UserInputError, match="memory"):
+        stack.prepare(progress=False)
+    assert not stack.generated.exists()
 
 
 def test_each_environment_has_its_own_data_dir(stack_project: Path) -> None:
