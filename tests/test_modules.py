@@ -165,12 +165,12 @@ def _checkov_summary(stdout: str) -> tuple[dict, list[str]]:
     return summary, failed_ids
 
 
-def test_module_checkov_has_no_failed_checks(module_copy: Path, checkov_bin: str) -> None:
+def _assert_checkov_clean(folder: Path, checkov_bin: str) -> None:
     proc = subprocess.run(
         [
             checkov_bin,
             "-d",
-            str(module_copy),
+            str(folder),
             "--framework",
             "terraform",
             "--skip-download",
@@ -185,8 +185,19 @@ def test_module_checkov_has_no_failed_checks(module_copy: Path, checkov_bin: str
     )
     assert proc.stdout.strip(), f"checkov printed nothing (exit {proc.returncode}):\n{proc.stderr}"
     summary, failed = _checkov_summary(proc.stdout)
-    assert summary["parsing_errors"] == 0, f"checkov could not parse {module_copy.name}"
+    assert summary["parsing_errors"] == 0, f"checkov could not parse a file in {folder.name}"
     assert summary["passed"] + summary["failed"] > 0, f"checkov found nothing to check: {summary}"
-    assert summary["failed"] == 0, f"checkov failed checks in {module_copy.name}:\n" + "\n".join(
-        failed
-    )
+    assert summary["failed"] == 0, f"checkov failed checks in {folder.name}:\n" + "\n".join(failed)
+
+
+def test_module_checkov_has_no_failed_checks(module_copy: Path, checkov_bin: str) -> None:
+    _assert_checkov_clean(module_copy, checkov_bin)
+
+
+def test_root_stack_checkov_has_no_failed_checks(tmp_path: Path, checkov_bin: str) -> None:
+    """The root stack as the platform team deploys it, its local modules included."""
+    for part in ("terraform", "modules"):
+        shutil.copytree(
+            REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns(".terraform*")
+        )
+    _assert_checkov_clean(tmp_path / "terraform", checkov_bin)
