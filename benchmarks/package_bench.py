@@ -97,8 +97,8 @@ def main() -> None:
         floor = [run_cli(root, env, "envs", "--json") for _ in range(args.warm_runs)]
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from deployer.packaging import build
-        from deployer.project import find_project
+        from deployer.config.project import find_project
+        from deployer.packaging.builder import build
 
         project = find_project(root)
         warm_api = []

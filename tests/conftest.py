@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer.provider_mirror import MIRROR_ENV, aws_versions_in, render_cli_config
+from deployer.terraform.mirror import MIRROR_ENV, aws_versions_in, render_cli_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ def provider_mirror() -> Path:
 @pytest.fixture(scope="session")
 def terraform_cli_config(provider_mirror: Path, tmp_path_factory) -> Path:
     """A Terraform CLI config file that installs hashicorp/aws from the mirror."""
-    from deployer.provider_mirror import ProviderMirror
+    from deployer.terraform.mirror import ProviderMirror
 
     mirror = ProviderMirror(
         path=provider_mirror, aws_versions=aws_versions_in(provider_mirror), source="tests"

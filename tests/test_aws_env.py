@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from deployer import aws_env
-from deployer.aws_env import client, emulated_environment, prepare
-from deployer.errors import UserInputError
-from deployer.local_emulator import state_dir, stop
-from deployer.project import Project, find_project
+from deployer.aws import process_env as aws_env
+from deployer.aws.clients import client
+from deployer.aws.process_env import emulated_environment, prepare
+from deployer.common.errors import UserInputError
+from deployer.config.project import Project, find_project
+from deployer.emulator.control import stop
+from deployer.emulator.state import state_dir
 
 
 def write_project(root: Path) -> Project:

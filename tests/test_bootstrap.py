@@ -12,11 +12,12 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from deployer import bootstrap as bootstrap_module
-from deployer.bootstrap import TLS_ONLY_SID, bootstrap, read_backend_config
+from deployer.aws import state_bucket as bootstrap_module
+from deployer.aws.state_bucket import TLS_ONLY_SID, bootstrap
 from deployer.cli import app
-from deployer.errors import UserInputError
-from deployer.project import Project, find_project
+from deployer.common.errors import UserInputError
+from deployer.config.backend import read_backend_config
+from deployer.config.project import Project, find_project
 
 REGION = "eu-west-1"
 BUCKET = "demo-dev-tfstate"

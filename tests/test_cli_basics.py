@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from deployer import __version__
 from deployer.cli import app
-from deployer.provider_mirror import aws_versions_in
+from deployer.terraform.mirror import aws_versions_in
 
 runner = CliRunner()
 

@@ -10,8 +10,8 @@ import pytest
 from function_projects import HANDLER, simple_function, snapshot, write_files, write_project
 from typer.testing import CliRunner
 
-from deployer import dependency_cache
 from deployer.cli import app
+from deployer.packaging import dependencies as dependency_cache
 
 runner = CliRunner()
 BAD = "lambda_src/bad/function.toml"

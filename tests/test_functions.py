@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from function_projects import HANDLER, simple_function, write_project
 
-from deployer.errors import UserInputError
-from deployer.functions import load_functions, max_name_length
-from deployer.project import find_project
-from deployer.route_keys import parse_route_key, route_conflict_key
+from deployer.common.errors import UserInputError
+from deployer.config.project import find_project
+from deployer.functions.discovery import load_functions, max_name_length
+from deployer.functions.routes import parse_route_key, route_conflict_key
 
 ARCHITECTURE_EXAMPLE = """
 name = "items"

@@ -182,7 +182,7 @@ class FakeGitHub:
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between attempts, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr("deployer.github_comment._sleep", recorded.append)
+    monkeypatch.setattr("deployer.review.github_comment._sleep", recorded.append)
     return recorded
 
 
@@ -494,7 +494,7 @@ def test_an_answer_that_is_not_json_is_a_clear_error(github, tmp_path) -> None:
 
 
 def test_the_longest_marker_fits_in_the_room_the_renderer_leaves() -> None:
-    from deployer.github_comment import marker
-    from deployer.plan_markdown import MARKER_ROOM
+    from deployer.review.github_comment import marker
+    from deployer.review.markdown import MARKER_ROOM
 
     assert len(marker("k" * 64) + "\n") <= MARKER_ROOM

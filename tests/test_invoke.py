@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deployer import invoke as invoke_module
-from deployer.aws_env import client, environment
+from deployer.aws.clients import client
+from deployer.aws.process_env import environment
 from deployer.cli import app
-from deployer.errors import UserInputError
-from deployer.invoke import default_event, invoke, load_event, run_handler
-from deployer.local_emulator import stop
-from deployer.project import Project, find_project
+from deployer.common.errors import UserInputError
+from deployer.config.project import Project, find_project
+from deployer.emulator.control import stop
+from deployer.invoke import run as invoke_module
+from deployer.invoke.run import default_event, invoke, load_event, run_handler
 
 TABLE = "demo-local-things"
 

@@ -20,9 +20,9 @@ import boto3
 import hcl2
 import pytest
 
-from deployer.functions import load_functions
-from deployer.local_emulator import _cmdline
-from deployer.project import find_project
+from deployer.config.project import find_project
+from deployer.emulator.control import _cmdline
+from deployer.functions.discovery import load_functions
 
 pytestmark = pytest.mark.slow
 
@@ -344,7 +344,7 @@ def hcl2_region(project: Path) -> str:
 
 
 def post_item_event(body: dict) -> dict:
-    from deployer.invoke import default_event
+    from deployer.invoke.run import default_event
 
     event = default_event("POST /items", ("items:write",), "default")
     event["body"] = json.dumps(body)

@@ -1,6 +1,6 @@
 """The embedded emulator: its process lifecycle, and each of our additions to moto.
 
-Everything here runs the real server (`python -m deployer.emulator_server serve`) and
+Everything here runs the real server (`python -m deployer.emulator.server serve`) and
 talks to it with boto3 over HTTP, as Terraform and the deployer do.
 """
 
@@ -25,11 +25,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from deployer import local_emulator
 from deployer.cli import app
-from deployer.errors import DeployerError, UserInputError
-from deployer.local_emulator import ensure_running, state_dir, status, stop
-from deployer.project import Project, find_project
+from deployer.common.errors import DeployerError, UserInputError
+from deployer.config.project import Project, find_project
+from deployer.emulator import control as local_emulator
+from deployer.emulator.control import ensure_running, status, stop
+from deployer.emulator.state import HEALTH_PATH, state_dir
 
 REGION = "eu-west-1"
 
@@ -447,7 +448,7 @@ def test_a_retried_call_gets_the_first_answer_instead_of_running_twice(server):
 def test_a_retry_waits_for_the_first_attempt_and_failures_are_not_replayed():
     from concurrent.futures import ThreadPoolExecutor
 
-    from deployer.emulator_app import Answer, Replays
+    from deployer.emulator.app import Answer, Replays
 
     runs: list[str] = []
     first_started = threading.Event()
@@ -521,7 +522,7 @@ def _call(app_under_test, environ: dict) -> tuple[str, bytes]:
 
 
 def test_emulator_bugs_become_non_retried_501s_with_the_operation_named():
-    from deployer.emulator_app import EmulatorApp
+    from deployer.emulator.app import EmulatorApp
 
     def broken(environ, start_response):
         raise KeyError("boom")
@@ -544,9 +545,7 @@ def test_emulator_bugs_become_non_retried_501s_with_the_operation_named():
     status_line, _, _ = _call(EmulatorApp(internal_error, {}), dict(environ))
     assert status_line.startswith("501")
 
-    health_status, health, _ = _call(
-        EmulatorApp(broken, {"pid": 42}), {"PATH_INFO": local_emulator.HEALTH_PATH}
-    )
+    health_status, health, _ = _call(EmulatorApp(broken, {"pid": 42}), {"PATH_INFO": HEALTH_PATH})
     assert health_status.startswith("200") and json.loads(health) == {"pid": 42}
 
 
@@ -684,7 +683,7 @@ def _terraform(folder: Path, env: dict, *args: str) -> subprocess.CompletedProce
 @pytest.mark.slow
 def test_terraform_changes_apply_and_replan_clean(server, terraform_env, tmp_path: Path):
     """Stage updates, tracing toggles, a user parameter and group-rule descriptions: no diff."""
-    from deployer.aws_env import emulated_environment
+    from deployer.aws.process_env import emulated_environment
 
     folder = tmp_path / "tf"
     folder.mkdir()

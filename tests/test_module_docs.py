@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from deployer.cli import app
-from deployer.errors import UserInputError
-from deployer.module_docs import (
+from deployer.common.errors import UserInputError
+from deployer.terraform.module_docs import (
     BEGIN_MARKER,
     END_MARKER,
     generate,

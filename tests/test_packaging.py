@@ -22,9 +22,11 @@ from function_projects import (
     write_project,
 )
 
-from deployer import __version__, dependency_cache, packaging
-from deployer.errors import DeployerError, UserInputError
-from deployer.project import find_project
+from deployer import __version__
+from deployer.common.errors import DeployerError, UserInputError
+from deployer.config.project import find_project
+from deployer.packaging import builder as packaging
+from deployer.packaging import dependencies as dependency_cache
 
 ELF_MACHINE = {"aarch64": 183, "x86_64": 62}
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.plan_all import plan_many, plannable_environments
-from deployer.project import find_project
+from deployer.config.project import find_project
+from deployer.stack.side_by_side import plan_many, plannable_environments
 from tests.test_stack import copy_fixture
 
 

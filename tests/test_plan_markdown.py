@@ -7,8 +7,8 @@ import re
 import pytest
 from test_plan_summary import SENTINEL_NEW, SENTINEL_OLD, PlanStack, add_import_and_move
 
-from deployer.plan_markdown import GITHUB_COMMENT_LIMIT, MARKER_ROOM, render_plan_markdown
-from deployer.plan_summary import PlanSummary, ResourceChange, sensitive_values, summarize_plan
+from deployer.review.markdown import GITHUB_COMMENT_LIMIT, MARKER_ROOM, render_plan_markdown
+from deployer.review.summary import PlanSummary, ResourceChange, sensitive_values, summarize_plan
 
 LIMIT = GITHUB_COMMENT_LIMIT - MARKER_ROOM
 

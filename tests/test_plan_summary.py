@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.errors import DeployerError
-from deployer.plan_summary import (
+from deployer.common.errors import DeployerError
+from deployer.review.summary import (
     COUNTED_ACTIONS,
     PlanSummary,
     ResourceChange,

@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from deployer.environments import Environment
-from deployer.errors import DeployerError, UserInputError
-from deployer.project import Project, find_project
-from deployer.stack import (
+from deployer.common.errors import DeployerError, UserInputError
+from deployer.config.environments import Environment
+from deployer.config.project import Project, find_project
+from deployer.stack.root_stack import (
     Stack,
     check_apply_allowed,
     check_destroy_allowed,
     generated_vars,
 )
-from deployer.terraform_adapter import StalePlanError
+from deployer.terraform.adapter import StalePlanError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stack_project"
 
@@ -140,7 +140,7 @@ def _emulated_dev(stack_project: Path, monkeypatch: pytest.MonkeyPatch, prepare)
         pyproject.read_text(encoding="utf-8").replace("emulated = []", 'emulated = ["dev"]'),
         encoding="utf-8",
     )
-    monkeypatch.setattr("deployer.aws_env.prepare", prepare)
+    monkeypatch.setattr("deployer.aws.process_env.prepare", prepare)
     return find_project(stack_project)
 
 

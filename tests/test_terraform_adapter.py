@@ -27,9 +27,10 @@ from pathlib import Path
 import pytest
 from python_terraform import IsFlagged
 
-from deployer import terraform_process
-from deployer.errors import EXIT_INTERRUPTED, DeployerError
-from deployer.terraform_adapter import (
+from deployer.common import processes as terraform_process
+from deployer.common.errors import EXIT_INTERRUPTED, DeployerError
+from deployer.common.processes import Completed
+from deployer.terraform.adapter import (
     SENSITIVE,
     ProviderRegistryUnreachableError,
     StalePlanError,
@@ -38,9 +39,8 @@ from deployer.terraform_adapter import (
     TerraformError,
     _CommandLine,
 )
-from deployer.terraform_errors import display_command, parse_lock_info
-from deployer.terraform_process import Completed
-from deployer.terraform_sensitive import redact_json, redact_outputs
+from deployer.terraform.errors import display_command, parse_lock_info
+from deployer.terraform.sensitive import redact_json, redact_outputs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STACK = FIXTURES / "builtin_stack"

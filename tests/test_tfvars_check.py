@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.errors import UserInputError
-from deployer.tfvars_check import (
+from deployer.common.errors import UserInputError
+from deployer.stack.tfvars_check import (
     check_functions,
     check_tfvars,
     declared_variables,
@@ -363,8 +363,8 @@ def test_request_authorizer_must_name_a_function(stack: Path) -> None:
 
 @pytest.mark.parametrize("env", ["dev", "qa", "preprod", "prod", "local"])
 def test_every_environment_of_the_repository_passes(env: str) -> None:
-    from deployer.functions import load_functions
-    from deployer.project import find_project
+    from deployer.config.project import find_project
+    from deployer.functions.discovery import load_functions
 
     project = find_project(REPO_ROOT)
     result = check_tfvars(

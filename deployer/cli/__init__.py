@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from deployer import __version__
-from deployer.errors import EXIT_INTERRUPTED, DeployerError
+from deployer.common import EXIT_INTERRUPTED, DeployerError
 
 
 class DeployerGroup(TyperGroup):

@@ -12,8 +12,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.
 
 def envs(json_out: bool = JSON_OPTION) -> None:
     """List the environments found in envs/*.tfvars and whether each is protected."""
-    from deployer.environments import list_environments
-    from deployer.project import find_project
+    from deployer.config import find_project, list_environments
 
     found = list_environments(find_project())
     if json_out:
@@ -29,9 +28,9 @@ def envs(json_out: bool = JSON_OPTION) -> None:
 
 def doctor(json_out: bool = JSON_OPTION) -> None:
     """Check terraform, provider mirror, Python, AWS credentials; exit 1 if one is missing."""
-    from deployer.doctor import run_checks
-    from deployer.errors import DeployerError
-    from deployer.project import find_project
+    from deployer.common import DeployerError
+    from deployer.config import find_project
+    from deployer.stack import run_checks
 
     try:
         project = find_project()

@@ -17,8 +17,7 @@ def env_for_branch(
     ] = False,
 ) -> None:
     """Print the environment BRANCH deploys, from \\[tool.deployer.branches]; exit 2 if none."""
-    from deployer.environments import environment_for_branch
-    from deployer.project import find_project
+    from deployer.config import environment_for_branch, find_project
 
     project = find_project()
     env = environment_for_branch(project, branch)

@@ -22,12 +22,12 @@ def docs(
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:
     """Generate the inputs/outputs tables between the markers of each module's README.md."""
-    from deployer.errors import DeployerError, UserInputError
-    from deployer.module_docs import discover_modules, generate
+    from deployer.common import DeployerError, UserInputError
+    from deployer.terraform import discover_modules, generate
 
     dirs = list(module_dirs or [])
     if all_modules:
-        from deployer.project import find_project
+        from deployer.config import find_project
 
         dirs += [d for d in discover_modules(find_project().modules_dir) if d not in dirs]
     if not dirs:

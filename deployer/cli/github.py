@@ -38,7 +38,7 @@ def comment(
     Found again by a hidden marker, among the token identity's own comments only: anyone
     else's comment is never edited. Also appended to $GITHUB_STEP_SUMMARY when set.
     """
-    from deployer.github_comment import (
+    from deployer.review import (
         append_step_summary,
         client_from_environment,
         post_sticky_comment,

@@ -44,8 +44,8 @@ def start(
     json_out: JsonOption = False,
 ) -> None:
     """Start the emulator (no-op when it runs); it keeps running until `local stop`."""
-    from deployer.local_emulator import ensure_running
-    from deployer.project import find_project
+    from deployer.config import find_project
+    from deployer.emulator import ensure_running
 
     _print_status(ensure_running(find_project(), port=port), json_out)
 
@@ -53,8 +53,8 @@ def start(
 @local_app.command()
 def stop(json_out: JsonOption = False) -> None:
     """Stop the emulator: every resource and state it holds is gone."""
-    from deployer.local_emulator import stop as stop_emulator
-    from deployer.project import find_project
+    from deployer.config import find_project
+    from deployer.emulator import stop as stop_emulator
 
     _print_status(stop_emulator(find_project()), json_out)
 
@@ -62,8 +62,8 @@ def stop(json_out: JsonOption = False) -> None:
 @local_app.command()
 def status(json_out: JsonOption = False) -> None:
     """Whether the emulator runs: pid, port, endpoint, log."""
-    from deployer.local_emulator import status as emulator_status
-    from deployer.project import find_project
+    from deployer.config import find_project
+    from deployer.emulator import status as emulator_status
 
     _print_status(emulator_status(find_project()), json_out)
 
@@ -73,10 +73,9 @@ def bootstrap(
     json_out: JsonOption = False,
 ) -> None:
     """Create the environment's state bucket (versioned, encrypted, private, TLS only)."""
-    from deployer.aws_env import environment
-    from deployer.bootstrap import bootstrap as run_bootstrap
-    from deployer.environments import get_environment
-    from deployer.project import find_project
+    from deployer.aws import bootstrap as run_bootstrap
+    from deployer.aws import environment
+    from deployer.config import find_project, get_environment
 
     project = find_project()
     get_environment(project, env)
@@ -106,9 +105,9 @@ def invoke(
 
     Exit code 1 when the handler raises (its traceback is printed as the function's error).
     """
+    from deployer.config import find_project
     from deployer.invoke import invoke as run_invoke
     from deployer.invoke import load_event
-    from deployer.project import find_project
 
     project = find_project()
     payload = load_event(event) if event is not None else None

@@ -20,8 +20,8 @@ def package(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Package lambda_src/ into reproducible zips and .deployer/build/manifest.json."""
+    from deployer.config import find_project
     from deployer.packaging import build
-    from deployer.project import find_project
 
     project = find_project()
     # With --json, stdout carries only the JSON; progress goes to stderr as plain lines.

@@ -82,7 +82,7 @@ def _to_stderr(line: str, channel: str) -> None:
 
 
 def _stack(env: str, *, json_out: bool = False, lock_timeout: str | None = None):
-    from deployer.project import find_project
+    from deployer.config import find_project
     from deployer.stack import Stack
 
     return Stack(
@@ -184,7 +184,7 @@ def plan(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Package, check the tfvars, init and plan; print what would change."""
-    from deployer.errors import DeployerError, UserInputError
+    from deployer.common import DeployerError, UserInputError
 
     names = list(environments or [])
     if all_envs and names:
@@ -222,7 +222,7 @@ def plan(
 def _failure_markdown(env: str, stack, message: str) -> str:
     if stack is not None:
         return stack.plan_markdown(None, error=message)
-    from deployer.plan_markdown import render_plan_markdown
+    from deployer.review import render_plan_markdown
 
     return render_plan_markdown(env, None, "", error=message)
 
@@ -233,9 +233,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) -> None:
-    from deployer.errors import UserInputError
-    from deployer.plan_all import plan_many, plannable_environments
-    from deployer.project import find_project
+    from deployer.common import UserInputError
+    from deployer.config import find_project
+    from deployer.stack import plan_many, plannable_environments
 
     project = find_project()
     names = names or plannable_environments(project)
@@ -329,7 +329,7 @@ def destroy(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Destroy every resource of an environment, after you type its name."""
-    from deployer.errors import UserInputError
+    from deployer.common import UserInputError
     from deployer.stack import check_destroy_allowed
 
     stack = _stack(env, json_out=json_out, lock_timeout=lock_timeout)

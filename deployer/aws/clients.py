@@ -1,0 +1,64 @@
+"""boto3 clients built from a given process environment, never from os.environ's own state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Set in the environment of an emulated environment's child processes and clients.
+EMULATOR_ENDPOINT_VAR = "DEPLOYER_EMULATOR_ENDPOINT"
+
+
+def _botocore_session(environ: Mapping[str, str]) -> Any:
+    """A botocore session whose settings (profile, config files, retries, ...) come from
+    `environ` instead of os.environ."""
+    import botocore.session
+    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES, ConfigChainFactory
+
+    core = botocore.session.Session()
+    store = core.get_component("config_store")
+    chains = ConfigChainFactory(session=core, environ=dict(environ))
+    for name, (
+        config_name,
+        env_vars,
+        default,
+        convert,
+    ) in BOTOCORE_DEFAUT_SESSION_VARIABLES.items():
+        store.set_config_provider(
+            name,
+            chains.create_config_chain(
+                instance_name=name,
+                env_var_names=env_vars,
+                config_property_names=config_name,
+                default=default,
+                conversion_func=convert,
+            ),
+        )
+    return core
+
+
+def client(
+    environ: Mapping[str, str], service: str, region: str | None = None, path_style: bool = False
+) -> Any:
+    """A boto3 client configured from `environ` (credentials, endpoint, region), not os.environ."""
+    import boto3
+    from botocore.config import Config
+
+    has_keys = bool(environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
+    session = boto3.session.Session(
+        botocore_session=_botocore_session(environ),
+        aws_access_key_id=environ.get("AWS_ACCESS_KEY_ID") if has_keys else None,
+        aws_secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY") if has_keys else None,
+        aws_session_token=environ.get("AWS_SESSION_TOKEN") if has_keys else None,
+        region_name=region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
+    )
+    config_kwargs: dict[str, Any] = {}
+    if path_style:
+        config_kwargs["s3"] = {"addressing_style": "path"}
+    if EMULATOR_ENDPOINT_VAR in environ:
+        config_kwargs.update(connect_timeout=5, read_timeout=120)
+    service_var = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")
+    endpoint = environ.get(service_var) or environ.get("AWS_ENDPOINT_URL") or None
+    return session.client(
+        service, endpoint_url=endpoint, config=Config(**config_kwargs) if config_kwargs else None
+    )

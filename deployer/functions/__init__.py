@@ -1,0 +1,13 @@
+"""The function convention: `lambda_src/<name>/function.toml` folders become function specs."""
+
+from __future__ import annotations
+
+from deployer.functions.discovery import SHARED_DIR, FunctionSpec, load_functions
+from deployer.functions.manifest import did_you_mean
+
+__all__ = [
+    "SHARED_DIR",
+    "FunctionSpec",
+    "did_you_mean",
+    "load_functions",
+]
