@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES, ConfigChainFactory
+
 # Set in the environment of an emulated environment's child processes and clients.
 EMULATOR_ENDPOINT_VAR = "DEPLOYER_EMULATOR_ENDPOINT"
 
@@ -12,9 +17,6 @@ EMULATOR_ENDPOINT_VAR = "DEPLOYER_EMULATOR_ENDPOINT"
 def _botocore_session(environ: Mapping[str, str]) -> Any:
     """A botocore session whose settings (profile, config files, retries, ...) come from
     `environ` instead of os.environ."""
-    import botocore.session
-    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES, ConfigChainFactory
-
     core = botocore.session.Session()
     store = core.get_component("config_store")
     chains = ConfigChainFactory(session=core, environ=dict(environ))
@@ -41,9 +43,6 @@ def client(
     environ: Mapping[str, str], service: str, region: str | None = None, path_style: bool = False
 ) -> Any:
     """A boto3 client configured from `environ` (credentials, endpoint, region), not os.environ."""
-    import boto3
-    from botocore.config import Config
-
     has_keys = bool(environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
     session = boto3.session.Session(
         botocore_session=_botocore_session(environ),

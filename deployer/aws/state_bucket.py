@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from deployer.aws.clients import client
 from deployer.common import DeployerError, UserInputError
 from deployer.config import BackendConfig, Project, read_backend_config
@@ -64,8 +66,6 @@ def s3_client(environ: Mapping[str, str], region: str, path_style: bool = False)
 
 def bootstrap(project: Project, env_name: str, environ: Mapping[str, str]) -> BootstrapResult:
     """Create or complete the state bucket of `env_name` using the AWS environment `environ`."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     config = read_backend_config(project, env_name)
     s3 = s3_client(environ, config.region, config.use_path_style)
     result = BootstrapResult(env=env_name, bucket=config.bucket, region=config.region)
@@ -121,8 +121,6 @@ def _other_account(config: BackendConfig) -> DeployerError:
 
 def _ensure_bucket(s3: Any, config: BackendConfig) -> bool:
     """True when the bucket was created now; errors for another account or region."""
-    from botocore.exceptions import ClientError
-
     try:
         head = s3.head_bucket(Bucket=config.bucket)
     except ClientError as exc:
@@ -166,8 +164,6 @@ def _ensure_versioning(s3: Any, config: BackendConfig, result: BootstrapResult) 
 
 
 def _ensure_encryption(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
-    from botocore.exceptions import ClientError
-
     try:
         rules = s3.get_bucket_encryption(Bucket=config.bucket)["ServerSideEncryptionConfiguration"][
             "Rules"
@@ -204,8 +200,6 @@ _BLOCK_ALL = {
 
 
 def _ensure_public_access_block(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
-    from botocore.exceptions import ClientError
-
     try:
         current = s3.get_public_access_block(Bucket=config.bucket)["PublicAccessBlockConfiguration"]
     except ClientError as exc:
@@ -231,8 +225,6 @@ def tls_only_statement(bucket: str) -> dict:
 
 
 def _ensure_tls_only_policy(s3: Any, config: BackendConfig, result: BootstrapResult) -> None:
-    from botocore.exceptions import ClientError
-
     try:
         policy = json.loads(s3.get_bucket_policy(Bucket=config.bucket)["Policy"])
     except ClientError as exc:

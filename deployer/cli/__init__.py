@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from deployer import __version__
+from deployer.cli import basics, branches, docs, github, local, package, stack
 from deployer.common import EXIT_INTERRUPTED, DeployerError
 
 
@@ -55,21 +56,28 @@ def _root(
     """Ship a serverless web app to AWS with Terraform, one isolated environment at a time."""
 
 
-def _register_commands() -> None:
-    # Each command family lives in its own module under deployer/cli/ and registers itself
-    # through `register(app)`. Those modules import only typer/rich at import time (core
-    # modules are imported inside the commands), so `deployer --help` stays fast.
-    import importlib
-    import pkgutil
-
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
-
-
-_register_commands()
+# Every command, by name. The command modules import only typer and rich at import time
+# (the layers below are imported inside each command), so `deployer --help` stays fast.
+COMMANDS = {
+    "envs": basics.envs,
+    "doctor": basics.doctor,
+    "package": package.package,
+    "docs": docs.docs,
+    "validate": stack.validate,
+    "plan": stack.plan,
+    "apply": stack.apply,
+    "destroy": stack.destroy,
+    "output": stack.output,
+    "force-unlock": stack.force_unlock,
+    "bootstrap": local.bootstrap,
+    "invoke": local.invoke,
+    "env-for-branch": branches.env_for_branch,
+}
+GROUPS = {"local": local.local_app, "github": github.github_app}
+for _name, _command in COMMANDS.items():
+    app.command(_name)(_command)
+for _name, _group in GROUPS.items():
+    app.add_typer(_group, name=_name)
 
 
 def main() -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from deployer.cli.options import JsonOption
 from deployer.cli.output import console, print_json
 
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
-
-def envs(json_out: bool = JSON_OPTION) -> None:
+def envs(json_out: JsonOption = False) -> None:
     """List the environments found in envs/*.tfvars and whether each is protected."""
     from deployer.config import find_project, list_environments
 
@@ -26,7 +25,7 @@ def envs(json_out: bool = JSON_OPTION) -> None:
     console.print(table)
 
 
-def doctor(json_out: bool = JSON_OPTION) -> None:
+def doctor(json_out: JsonOption = False) -> None:
     """Check terraform, provider mirror, Python, AWS credentials; exit 1 if one is missing."""
     from deployer.common import DeployerError
     from deployer.config import find_project
@@ -49,8 +48,3 @@ def doctor(json_out: bool = JSON_OPTION) -> None:
         console.print(table)
     if failed:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(envs)
-    app.command()(doctor)

@@ -6,15 +6,13 @@ from typing import Annotated
 
 import typer
 
+from deployer.cli.options import JsonOption
 from deployer.cli.output import print_json
 
 
 def env_for_branch(
     branch: Annotated[str, typer.Argument(help="A branch name (refs/heads/ is accepted).")],
-    json_out: Annotated[
-        bool,
-        typer.Option("--json", help="Print JSON: the branch, environment and protection."),
-    ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Print the environment BRANCH deploys, from \\[tool.deployer.branches]; exit 2 if none."""
     from deployer.config import environment_for_branch, find_project
@@ -31,7 +29,3 @@ def env_for_branch(
         )
     else:
         typer.echo(env)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("env-for-branch")(env_for_branch)

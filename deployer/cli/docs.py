@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from deployer.cli.options import JsonOption
 from deployer.cli.output import console, print_json
 
 
 def docs(
-    module_dirs: list[Path] = typer.Argument(  # noqa: B008 (typer's declaration style)
-        None, help="Module folders (each with variables.tf and a README.md with markers)."
-    ),
-    all_modules: bool = typer.Option(
-        False, "--all", help="Every module folder under the project's modules/."
-    ),
-    check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 when a README is out of date (for CI)."
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+    module_dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Module folders (each with variables.tf and a README.md with markers)."
+        ),
+    ] = None,
+    all_modules: Annotated[
+        bool, typer.Option("--all", help="Every module folder under the project's modules/.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; exit 1 when a README is out of date (for CI)."
+        ),
+    ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Generate the inputs/outputs tables between the markers of each module's README.md."""
     from deployer.common import DeployerError, UserInputError
@@ -51,7 +59,3 @@ def docs(
         raise DeployerError(
             f"{names} {verb} out of date: run `deployer docs {fix}` and commit the result."
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(docs)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from deployer.cli.options import JsonOption
 from deployer.cli.output import print_json
 
 github_app = typer.Typer(
@@ -31,7 +32,7 @@ def comment(
             "App's `name\\[bot]`). Default: the token's identity, or github-actions\\[bot].",
         ),
     ] = "",
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Create or update this tool's comment on a pull request (token from GITHUB_TOKEN).
 
@@ -54,7 +55,3 @@ def comment(
         print_json(result.as_dict())
     else:
         typer.echo(f"{result.action} comment {result.url or result.comment_id}")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(github_app, name="github")

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
+from deployer.cli.options import JsonOption
 from deployer.cli.output import console, err_console, print_json
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 local_app = typer.Typer(
     help="The embedded AWS emulator (a moto server on loopback) behind emulated environments.",
@@ -132,9 +131,3 @@ def invoke(
             err_console.print("".join(error["stackTrace"]).rstrip(), highlight=False, markup=False)
     if not result.ok:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(local_app, name="local")
-    app.command()(bootstrap)
-    app.command()(invoke)

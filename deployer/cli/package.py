@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
+from deployer.cli.options import JsonOption
 from deployer.cli.output import console, print_json
 
-FUNCTION_OPTION = typer.Option(
-    None, "--function", "-f", metavar="NAME", help="Build only this function."
-)
-FORCE_OPTION = typer.Option(False, "--force", help="Rebuild even when nothing changed.")
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+FunctionOption = Annotated[
+    str | None,
+    typer.Option("--function", "-f", metavar="NAME", help="Build only this function."),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Rebuild even when nothing changed.")]
 
 
 def package(
-    function: str | None = FUNCTION_OPTION,
-    force: bool = FORCE_OPTION,
-    json_out: bool = JSON_OPTION,
+    function: FunctionOption = None,
+    force: ForceOption = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Package lambda_src/ into reproducible zips and .deployer/build/manifest.json."""
     from deployer.config import find_project
@@ -50,7 +53,3 @@ def package(
         f"{result.seconds:.2f} s; zips and manifest in "
         f"{result.manifest_path.parent.relative_to(project.root).as_posix()}/"
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(package)

@@ -2,79 +2,71 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
+from deployer.cli.options import EnvArgument, JsonOption, LockTimeoutOption
 from deployer.cli.output import console, err_console, print_json
+from deployer.cli.render import print_outputs, render_plan
 
-JSON_OPTION = typer.Option(
-    False, "--json", help="Print JSON on stdout (Terraform's output goes to stderr)."
-)
-LOCK_TIMEOUT_OPTION = typer.Option(
-    None,
-    "--lock-timeout",
-    metavar="DURATION",
-    help="Wait this long for a held state lock (e.g. 30s, 5m) instead of failing at once.",
-)
-ENV_ARGUMENT = typer.Argument(..., help="The environment (envs/<env>.tfvars).")
-ENVIRONMENTS_ARGUMENT = typer.Argument(
-    None, metavar="[ENV]...", help="The environment(s) to plan; several plan side by side."
-)
-ALL_OPTION = typer.Option(
-    False, "--all", help="Plan every environment except the emulated ones, side by side."
-)
-OUT_OPTION = typer.Option(
-    None,
-    "--out",
-    metavar="FILE",
-    help="Save the plan here (default .deployer/<env>/plan.tfplan).",
-)
-SUMMARY_MD_OPTION = typer.Option(
-    None,
-    "--summary-md",
-    metavar="FILE",
-    help="Also write the plan as GitHub markdown (written on failure too).",
-)
-DETAILED_EXITCODE_OPTION = typer.Option(
-    False, "--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when none."
-)
-PLAN_FILE_OPTION = typer.Option(
-    None,
-    "--plan-file",
-    metavar="FILE",
-    help="Apply exactly this saved plan (deployer plan --out).",
-)
-AUTO_APPROVE_OPTION = typer.Option(
-    False,
-    "--auto-approve",
-    help="Plan and apply without asking (refused for protected environments).",
-)
-YES_OPTION = typer.Option(False, "--yes", help="Confirm the saved plan without asking (CI).")
-ALLOW_PROTECTED_OPTION = typer.Option(
-    False, "--allow-protected", help="Allow destroying a protected environment."
-)
-CONFIRM_OPTION = typer.Option(
-    None, "--confirm", metavar="ENV", help="The environment's name, instead of typing it."
-)
-LOCK_ID_ARGUMENT = typer.Argument(..., help="The lock ID from the lock error.")
-UNLOCK_YES_OPTION = typer.Option(False, "--yes", help="Do not ask for confirmation.")
-_SYMBOLS = {
-    "create": "+",
-    "update": "~",
-    "replace": "-/+",
-    "delete": "-",
-    "read": "<=",
-    "forget": ".",
-    "import": "<-",
-    "move": "->",
-}
-_STYLES = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red"}
+EnvironmentsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[ENV]...", help="The environment(s) to plan; several plan side by side."
+    ),
+]
+AllOption = Annotated[
+    bool,
+    typer.Option("--all", help="Plan every environment except the emulated ones, side by side."),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", metavar="FILE", help="Save the plan here (default .deployer/<env>/plan.tfplan)."
+    ),
+]
+SummaryMdOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--summary-md",
+        metavar="FILE",
+        help="Also write the plan as GitHub markdown (written on failure too).",
+    ),
+]
+DetailedExitcodeOption = Annotated[
+    bool,
+    typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when none."),
+]
+PlanFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan-file", metavar="FILE", help="Apply exactly this saved plan (deployer plan --out)."
+    ),
+]
+AutoApproveOption = Annotated[
+    bool,
+    typer.Option(
+        "--auto-approve",
+        help="Plan and apply without asking (refused for protected environments).",
+    ),
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", help="Confirm the saved plan without asking (CI).")
+]
+AllowProtectedOption = Annotated[
+    bool, typer.Option("--allow-protected", help="Allow destroying a protected environment.")
+]
+ConfirmOption = Annotated[
+    str | None,
+    typer.Option("--confirm", metavar="ENV", help="The environment's name, instead of typing it."),
+]
+LockIdArgument = Annotated[str, typer.Argument(help="The lock ID from the lock error.")]
+UnlockYesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
 
 
 def _to_stderr(line: str, channel: str) -> None:
@@ -90,68 +82,6 @@ def _stack(env: str, *, json_out: bool = False, lock_timeout: str | None = None)
     )
 
 
-def _counts_text(summary) -> str:
-    counts = summary.counts
-    parts = []
-    for action in ("create", "update", "replace", "delete"):
-        style = _STYLES[action] if counts[action] else "dim"
-        parts.append(f"[{style}]{counts[action]} to {action}[/]")
-    return ", ".join(parts)
-
-
-def render_plan(planned, root: Path | None = None, *, out=console, show_file: bool = True) -> None:
-    """The plan summary: counts, then destroyed/replaced resources first and highlighted."""
-    summary = planned.summary
-    env = escape(planned.environment)
-    if not summary.has_changes:
-        out.print(
-            f"[green]{env}: no changes.[/] The infrastructure matches the configuration.",
-            emoji=False,
-        )
-        return
-    out.print(f"[bold]Plan for {env}:[/] {_counts_text(summary)}", emoji=False)
-    destructive = summary.destructive
-    if destructive:
-        out.print(
-            f"[bold red]{len(destructive)} resource(s) will be destroyed or replaced:[/]",
-            emoji=False,
-        )
-    ordered = list(destructive) + [c for c in summary.changes if c not in destructive]
-    for change in ordered:
-        style = _STYLES.get(change.action, "")
-        symbol = _SYMBOLS.get(change.action, "?")
-        line = f"  {symbol:>3} {change.action:<8} {escape(change.address)}"
-        out.print(f"[{style}]{line}[/]" if style else line, emoji=False)
-    for change in summary.output_changes:
-        out.print(
-            f"  [dim]{_SYMBOLS.get(change.action, '?'):>3} {escape(change.address)}[/]", emoji=False
-        )
-    if not show_file:
-        return
-    shown = planned.plan_file
-    if root is not None:
-        with contextlib.suppress(ValueError):
-            shown = planned.plan_file.resolve().relative_to(root.resolve())
-    out.print(f"Saved plan: {escape(str(shown))}", emoji=False)
-
-
-def _print_outputs(outputs: dict, json_out: bool, *, env: str) -> None:
-    import json
-
-    if json_out:
-        print_json(outputs)
-        return
-    if not outputs:
-        console.print(f"{escape(env)} has no outputs yet (nothing applied?).", emoji=False)
-        return
-    console.print(f"[bold]Outputs of {escape(env)}:[/]", emoji=False)
-    for name, value in outputs.items():
-        text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)
-        line = Text.assemble((name, "bold"), " = ", text)  # Text: no markup, no :emoji: codes
-        # Never wrapped or cut: ARNs and URLs are copied from here.
-        console.print(line, soft_wrap=True, emoji=False)
-
-
 def _exit_code(codes: list[int]) -> int:
     failed = [c for c in codes if c]
     if not failed:
@@ -160,8 +90,8 @@ def _exit_code(codes: list[int]) -> int:
 
 
 def validate(
-    env: str = ENV_ARGUMENT,
-    json_out: bool = JSON_OPTION,
+    env: EnvArgument,
+    json_out: JsonOption = False,
 ) -> None:
     """Check envs/<env>.tfvars and the functions against terraform/, then terraform validate."""
     stack = _stack(env, json_out=json_out)
@@ -175,13 +105,13 @@ def validate(
 
 
 def plan(
-    environments: list[str] = ENVIRONMENTS_ARGUMENT,
-    all_envs: bool = ALL_OPTION,
-    out: Path = OUT_OPTION,
-    summary_md: Path = SUMMARY_MD_OPTION,
-    detailed_exitcode: bool = DETAILED_EXITCODE_OPTION,
-    lock_timeout: str = LOCK_TIMEOUT_OPTION,
-    json_out: bool = JSON_OPTION,
+    environments: EnvironmentsArgument = None,
+    all_envs: AllOption = False,
+    out: OutOption = None,
+    summary_md: SummaryMdOption = None,
+    detailed_exitcode: DetailedExitcodeOption = False,
+    lock_timeout: LockTimeoutOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Package, check the tfvars, init and plan; print what would change."""
     from deployer.common import DeployerError, UserInputError
@@ -287,12 +217,12 @@ def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) ->
 
 
 def apply(
-    env: str = ENV_ARGUMENT,
-    plan_file: Path = PLAN_FILE_OPTION,
-    auto_approve: bool = AUTO_APPROVE_OPTION,
-    yes: bool = YES_OPTION,
-    lock_timeout: str = LOCK_TIMEOUT_OPTION,
-    json_out: bool = JSON_OPTION,
+    env: EnvArgument,
+    plan_file: PlanFileOption = None,
+    auto_approve: AutoApproveOption = False,
+    yes: YesOption = False,
+    lock_timeout: LockTimeoutOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Apply a saved plan, or plan and apply after confirmation; then print the outputs."""
     from deployer.stack import check_apply_allowed
@@ -318,15 +248,15 @@ def apply(
     finally:
         if plan_file is None:
             planned.plan_file.unlink(missing_ok=True)
-    _print_outputs(stack.outputs(), json_out, env=stack.name)
+    print_outputs(stack.outputs(), json_out, env=stack.name)
 
 
 def destroy(
-    env: str = ENV_ARGUMENT,
-    allow_protected: bool = ALLOW_PROTECTED_OPTION,
-    confirm: str = CONFIRM_OPTION,
-    lock_timeout: str = LOCK_TIMEOUT_OPTION,
-    json_out: bool = JSON_OPTION,
+    env: EnvArgument,
+    allow_protected: AllowProtectedOption = False,
+    confirm: ConfirmOption = None,
+    lock_timeout: LockTimeoutOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Destroy every resource of an environment, after you type its name."""
     from deployer.common import UserInputError
@@ -366,18 +296,18 @@ def destroy(
 
 
 def output(
-    env: str = ENV_ARGUMENT,
-    json_out: bool = JSON_OPTION,
+    env: EnvArgument,
+    json_out: JsonOption = False,
 ) -> None:
     """Print the environment's outputs (sensitive ones masked)."""
     stack = _stack(env, json_out=json_out)
-    _print_outputs(stack.outputs(), json_out, env=stack.name)
+    print_outputs(stack.outputs(), json_out, env=stack.name)
 
 
 def force_unlock(
-    env: str = ENV_ARGUMENT,
-    lock_id: str = LOCK_ID_ARGUMENT,
-    yes: bool = UNLOCK_YES_OPTION,
+    env: EnvArgument,
+    lock_id: LockIdArgument,
+    yes: UnlockYesOption = False,
 ) -> None:
     """Release a state lock whose holder is dead (never one a running apply holds)."""
     stack = _stack(env)
@@ -389,12 +319,3 @@ def force_unlock(
         raise typer.Exit(1)
     stack.force_unlock(lock_id)
     console.print(f"Lock {escape(lock_id)} of {escape(stack.name)} released.", emoji=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(validate)
-    app.command()(plan)
-    app.command()(apply)
-    app.command()(destroy)
-    app.command()(output)
-    app.command("force-unlock")(force_unlock)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deployer.emulator import patches as emulator_patches
+from deployer.emulator.state import HEALTH_PATH
 
 # Services whose APIs speak JSON even on GET requests that carry no Content-Type.
 _REST_JSON_SERVICES = {"lambda", "apigateway", "execute-api", "logs", "secretsmanager"}
@@ -77,8 +78,6 @@ class EmulatorApp:
         self.replays = Replays()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        from deployer.emulator.state import HEALTH_PATH
-
         if environ.get("PATH_INFO") == HEALTH_PATH:
             body = json.dumps(self.health).encode()
             start_response("200 OK", [("Content-Type", "application/json")])

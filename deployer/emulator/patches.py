@@ -29,7 +29,9 @@ layer around moto (health, 501s, retried calls) is `deployer/emulator/app.py`.
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
@@ -239,9 +241,6 @@ def _rds_parameter_sources() -> None:
 
 
 def _rds_unique_resource_ids() -> None:
-    import base64
-    import secrets
-
     from moto.rds.models import DBInstance
 
     original_init = DBInstance.__init__

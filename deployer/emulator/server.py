@@ -8,21 +8,21 @@ the file when it stops (SIGTERM or SIGINT).
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
 import time
 from pathlib import Path
 
+from werkzeug.serving import make_server
+
+from deployer.emulator import app as emulator_app
 from deployer.emulator.state import HOST, endpoint_for, read_state, remove_state, write_state
 
 
 def serve(folder: Path, port: int) -> None:
     """Run the patched moto server in this process until SIGTERM (the detached child)."""
-    from werkzeug.serving import make_server
-
-    from deployer.emulator import app as emulator_app
-
     app = emulator_app.build_app(health={"pid": os.getpid(), "state_dir": str(folder)})
     server = make_server(HOST, port, app, threaded=True, request_handler=emulator_app.handler())
     actual_port = server.server_address[1]
@@ -50,8 +50,6 @@ def serve(folder: Path, port: int) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m deployer.emulator.server")
     sub = parser.add_subparsers(dest="command", required=True)
     serve_cmd = sub.add_parser("serve", help="run the patched moto server (used by deployer)")

@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from deployer.aws import client, environment
 from deployer.common import DeployerError, UserInputError
-from deployer.config import Project
+from deployer.config import Project, get_environment
+from deployer.functions import SHARED_DIR, load_functions
 
 RUNNER = Path(__file__).with_name("runner.py")
 # Lambda's init phase has its own limit (10 s) on top of the function's timeout.
@@ -150,8 +153,6 @@ def load_event(source: str) -> dict:
 def _deployed_configuration(environ: dict[str, str], env_name: str, name: str) -> dict:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from deployer.aws import client
-
     try:
         return client(environ, "lambda").get_function_configuration(FunctionName=name)
     except ClientError as exc:
@@ -188,8 +189,6 @@ def _packaged_code(project: Project, function: str) -> list[str]:
 
 
 def _remove_tree(path: Path) -> None:
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -225,10 +224,6 @@ def invoke(
     log: TextIO | None = None,
 ) -> InvokeResult:
     """Run `function`'s handler once with `event` (default: a sample of its first route)."""
-    from deployer.aws import environment
-    from deployer.config import get_environment
-    from deployer.functions import SHARED_DIR, load_functions
-
     env = get_environment(project, env_name)
     if env.protected:
         raise UserInputError(

@@ -9,9 +9,10 @@ from deployer.review.github_comment import (
     read_body,
 )
 from deployer.review.markdown import render_plan_markdown
-from deployer.review.summary import sensitive_values, summarize_plan
+from deployer.review.summary import PlanSummary, sensitive_values, summarize_plan
 
 __all__ = [
+    "PlanSummary",
     "append_step_summary",
     "client_from_environment",
     "post_sticky_comment",

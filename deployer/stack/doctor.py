@@ -6,6 +6,8 @@ import platform
 import sys
 from dataclasses import dataclass
 
+import boto3
+
 from deployer.common import DeployerError
 from deployer.config import Project
 from deployer.terraform import configured_mirror, find_terraform, implicit_mirrors
@@ -72,8 +74,6 @@ def _python_check() -> Check:
 
 
 def _credentials_check() -> Check:
-    import boto3  # lazily: keeps `deployer --help` fast
-
     creds = boto3.Session().get_credentials()
     if creds is None:
         return Check("aws credentials", True, "none (fine for local)", required=False)

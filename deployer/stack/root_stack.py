@@ -3,11 +3,12 @@
 A `Stack` is one environment's view of `terraform/`: its tfvars and backend file, its own
 Terraform data dir (`.deployer/<env>/tfdata`, so environments never share an init and can
 be planned side by side), the generated var-file, and the process environment from
-`aws_env`. Terraform itself runs only through `terraform_adapter`.
+`deployer.aws`. Terraform itself runs only through the `deployer.terraform` adapter, and
+only after `connect()` has reached the environment's AWS (for an emulated environment:
+started the emulator and bootstrapped its state bucket).
 
-The rules that keep environments safe live here, not in the CLI: a protected environment
-applies only a saved plan and never with --auto-approve, refuses destroy unless allowed,
-and a saved plan is applied only to the environment it was made for.
+A saved plan is applied only to the environment it was made for; the rules of protected
+environments are in `safety`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,23 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployer.aws import is_emulated, prepare
 from deployer.common import UserInputError
-from deployer.config import Environment, Project, get_environment
+from deployer.config import Project, get_environment
+from deployer.functions import load_functions
+from deployer.packaging import build
+from deployer.review import PlanSummary, render_plan_markdown, sensitive_values, summarize_plan
+from deployer.stack.tfvars_check import (
+    check_functions,
+    check_tfvars,
+    declared_variables,
+    parse_hcl,
+)
+from deployer.terraform import Terraform, console, write_cli_config
 
 StreamCallback = Callable[[str, str], None]
 GENERATED_NAME = "generated.tfvars.json"
@@ -41,7 +54,7 @@ class PlannedChange:
     environment: str
     plan_file: Path
     has_changes: bool
-    summary: object  # plan_summary.PlanSummary
+    summary: PlanSummary
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -52,41 +65,6 @@ class PlannedChange:
             "summary": self.summary.as_dict(),
             "seconds": round(self.seconds, 2),
         }
-
-
-# --- the safety rules ----------------------------------------------------------------------
-
-
-def check_apply_allowed(
-    env: Environment, *, plan_file: Path | None, auto_approve: bool, yes: bool
-) -> None:
-    """Refuse an apply a protected environment must not take; `--yes` needs a saved plan."""
-    if env.protected and auto_approve:
-        raise UserInputError(
-            f"{env.name} is protected: --auto-approve is refused there; make a saved plan "
-            f"(deployer plan {env.name} --out {env.name}.tfplan), review it, then run "
-            f"deployer apply {env.name} --plan-file {env.name}.tfplan (--yes in CI)."
-        )
-    if env.protected and plan_file is None:
-        raise UserInputError(
-            f"{env.name} is protected: it applies only a saved plan; run deployer plan "
-            f"{env.name} --out {env.name}.tfplan, review it, then deployer apply {env.name} "
-            f"--plan-file {env.name}.tfplan."
-        )
-    if yes and plan_file is None:
-        raise UserInputError(
-            "--yes confirms a saved plan: pass --plan-file FILE with it (or use "
-            "--auto-approve to plan and apply at once outside protected environments)."
-        )
-
-
-def check_destroy_allowed(env: Environment, *, allow_protected: bool) -> None:
-    """Refuse to destroy a protected environment unless explicitly allowed."""
-    if env.protected and not allow_protected:
-        raise UserInputError(
-            f"{env.name} is protected: destroy is refused; pass --allow-protected if you "
-            "really mean to remove every resource of it."
-        )
 
 
 # --- one environment -----------------------------------------------------------------------
@@ -128,7 +106,6 @@ def generated_vars(project: Project, env_name: str, functions: Mapping[str, Mapp
 
 
 def _function_sources(project: Project) -> dict[str, str]:
-    from deployer.functions import load_functions
 
     return {
         s.name: s.manifest_path.relative_to(project.root).as_posix()
@@ -159,20 +136,17 @@ class Stack:
         self.backend = project.root / (self.env.backend or "")
         self.generated = self.dir / GENERATED_NAME
         self.default_plan = self.dir / PLAN_NAME
-        self._tf = None
+        self._tf: Terraform | None = None
 
     # -- inputs --
 
     def check_inputs(self, functions: Mapping[str, Mapping] | None = None) -> None:
         """The tfvars against terraform/'s variables, and the functions against the tfvars."""
-        from deployer.stack.tfvars_check import check_functions, check_tfvars
 
         check = check_tfvars(
             self.tfvars, self.project.terraform_dir, root=self.project.root, environ=os.environ
         )
         if functions is None:
-            from deployer.functions import load_functions
-
             functions = {s.name: s.settings() for s in load_functions(self.project)}
         check_functions(
             check, functions, shown=self.env.tfvars, sources=_function_sources(self.project)
@@ -186,7 +160,6 @@ class Stack:
 
     def _sensitive_inputs(self) -> list[str]:
         """Values of sensitive variables given through TF_VAR_*: masked in all output."""
-        from deployer.stack.tfvars_check import declared_variables
 
         variables = declared_variables(self.project.terraform_dir, root=self.project.root)
         return [
@@ -197,17 +170,17 @@ class Stack:
 
     # -- Terraform --
 
-    @property
-    def terraform(self):
-        """The adapter for this environment (starts the emulator for emulated environments)."""
-        if self._tf is None:
-            from deployer.aws import process_env as aws_env
+    def connect(self) -> Terraform:
+        """Reach the environment's AWS and return its Terraform adapter (made once).
 
-            self._tf = self._adapter(aws_env.prepare(self.project, self.name))
+        For an emulated environment this starts the emulator and bootstraps its state
+        bucket (both idempotent); for any other it only checks the shell's AWS settings.
+        """
+        if self._tf is None:
+            self._tf = self._adapter(prepare(self.project, self.name))
         return self._tf
 
-    def _adapter(self, process_env: Mapping[str, str]):
-        from deployer.terraform import Terraform, console, write_cli_config
+    def _adapter(self, process_env: Mapping[str, str]) -> Terraform:
 
         return Terraform(
             self.project.terraform_dir,
@@ -221,13 +194,12 @@ class Stack:
 
     def _init_fingerprint(self) -> str:
         """What an init depends on: backend file, lock file, CLI config, module/provider blocks."""
-        from deployer.stack.tfvars_check import parse_hcl
 
         blocks = []
         for tf in sorted(self.project.terraform_dir.glob("*.tf")):
             parsed = parse_hcl(tf, root=self.project.root)
             blocks.append({k: parsed.get(k) for k in ("terraform", "module")})
-        tf = self.terraform
+        tf = self.connect()
         return _sha(
             _read_bytes(self.backend),
             _read_bytes(self.project.terraform_dir / LOCK_FILE),
@@ -250,7 +222,7 @@ class Stack:
             backend_changed = initialised and previous.get("backend") != _sha(
                 _read_bytes(self.backend)
             )
-            self.terraform.init(self.backend, reconfigure=backend_changed)
+            self.connect().init(self.backend, reconfigure=backend_changed)
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(
                 json.dumps(
@@ -271,14 +243,10 @@ class Stack:
         while the functions are packaged: neither needs the other, and both take seconds.
         Terraform itself runs only after the inputs are checked.
         """
-        from concurrent.futures import ThreadPoolExecutor
-
-        from deployer.aws import is_emulated
-        from deployer.packaging import build
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator") as pool:
             emulator = (
-                pool.submit(lambda: self.terraform)
+                pool.submit(self.connect)
                 if self._tf is None and is_emulated(self.project, self.name)
                 else None
             )
@@ -293,7 +261,7 @@ class Stack:
         """Plan into `out` (default `.deployer/<env>/plan.tfplan`); run `prepare` first."""
         out = Path(out) if out else self.default_plan
         started = time.monotonic()
-        result = self.terraform.plan(
+        result = self.connect().plan(
             out=out,
             var_files=[self.tfvars, self.generated],
             destroy=destroy,
@@ -305,12 +273,11 @@ class Stack:
         self, plan_file: Path, *, has_changes: bool | None = None, started: float | None = None
     ) -> PlannedChange:
         """Summarise a saved plan, refusing one made for another environment."""
-        from deployer.review import summarize_plan
 
         plan_file = Path(plan_file)
         if not plan_file.is_file():
             raise UserInputError(f"{plan_file} does not exist: make a plan first, then apply it.")
-        doc = self.terraform.show_json(plan_file)
+        doc = self.connect().show_json(plan_file)
         made_for = ((doc.get("variables") or {}).get("environment") or {}).get("value")
         if made_for != self.name:
             raise UserInputError(
@@ -328,12 +295,11 @@ class Stack:
 
     def plan_markdown(self, planned: PlannedChange | None, *, error: str | None = None) -> str:
         """The plan as GitHub markdown (sensitive values masked); `planned` None: a failure."""
-        from deployer.review import render_plan_markdown, sensitive_values
 
         if planned is None:
             return render_plan_markdown(self.name, None, "", error=error, mask=self.mask())
-        raw = self.terraform.show_json(planned.plan_file, redact=False)
-        text = self.terraform.show_text(planned.plan_file)
+        raw = self.connect().show_json(planned.plan_file, redact=False)
+        text = self.connect().show_text(planned.plan_file)
         masks = set(sensitive_values(raw)) | set(self.mask())
         return render_plan_markdown(self.name, planned.summary, text, mask=masks)
 
@@ -343,17 +309,17 @@ class Stack:
 
     def apply_plan(self, plan_file: Path) -> None:
         """Apply exactly `plan_file`; a stale plan is reported, never replaced."""
-        self.terraform.apply_plan(plan_file, lock_timeout=self.lock_timeout)
+        self.connect().apply_plan(plan_file, lock_timeout=self.lock_timeout)
 
     def force_unlock(self, lock_id: str) -> None:
         """Release a state lock whose holder is dead (the lock error names its ID)."""
         self.init()
-        self.terraform.force_unlock(lock_id)
+        self.connect().force_unlock(lock_id)
 
     def outputs(self) -> dict:
         """`terraform output -json` with sensitive values masked: {name: value}."""
         self.init()
-        raw = self.terraform.output_json()
+        raw = self.connect().output_json()
         return {name: out.get("value") for name, out in sorted(raw.items())}
 
     def validate(self) -> None:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from deployer.common import DeployerError
+from deployer.common import DeployerError, forward_interrupts
 from deployer.config import Project, get_environment, list_environments
+from deployer.packaging import build
 from deployer.stack.root_stack import PlannedChange, Stack
 
 
@@ -61,9 +62,6 @@ def plan_many(
     thread; then each environment checks, inits and plans in a thread of its own.
     `on_done` is called (in this thread) with each environment as it finishes.
     """
-    from deployer.common import forward_interrupts
-    from deployer.packaging import build
-
     envs = [get_environment(project, name) for name in env_names]  # unknown name: fail first
     functions = build(project, progress=progress).manifest["functions"]
     results = {e.name: EnvPlan(e.name) for e in envs}
@@ -94,7 +92,7 @@ def plan_many(
     with forward_interrupts():
         for stack in stacks.values():  # emulator start and bootstrap: once, in order
             try:
-                _ = stack.terraform
+                stack.connect()
             except DeployerError as exc:
                 result = results[stack.name]
                 result.error, result.exit_code = exc.message, exc.exit_code
