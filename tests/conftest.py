@@ -1,4 +1,9 @@
-"""Shared fixtures: an isolated environment, the provider mirror, a copy of the project."""
+"""Shared fixtures: an isolated environment, the provider mirror, a copy of the project,
+and the fixture stacks that tests in several folders run Terraform on.
+
+Helpers that are not fixtures live in tests/helpers/ (imported as `helpers`: pytest puts
+tests/ on sys.path, see [tool.pytest.ini_options]); no test imports a conftest.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,15 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from helpers.paths import REPO_ROOT
+from helpers.stack_project import copy_fixture
+from helpers.terraform_driver import SHIM, STACK
 
 from deployer.terraform.mirror import MIRROR_ENV, aws_versions_in, render_cli_config
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # What a copy of the project needs; generated and local-only folders stay behind.
 PROJECT_PARTS = ("pyproject.toml", "envs", "terraform", "modules", "lambda_src")
@@ -115,3 +122,33 @@ def project_copy(tmp_path: Path) -> Path:
         elif src.is_file():
             shutil.copy2(src, dest / part)
     return dest
+
+
+@pytest.fixture
+def stack_project(tmp_path: Path, provider_mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of tests/fixtures/stack_project, the current project (tests/stack/, tests/cli/)."""
+    return copy_fixture(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/builtin_stack (tests/terraform/, tests/common/)."""
+    dest = tmp_path / "stack"
+    shutil.copytree(STACK, dest)
+    return dest
+
+
+@pytest.fixture
+def shim_env(tmp_path, terraform_env, terraform_cli_config) -> dict[str, str]:
+    """The driver's environment: the signal-logging `terraform` first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "terraform"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SHIM}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    env = dict(terraform_env)
+    env["SHIM_REAL_TERRAFORM"] = shutil.which("terraform") or "terraform"
+    env["SHIM_SIGNAL_LOG"] = str(tmp_path / "signals.log")
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return env

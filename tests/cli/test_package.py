@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from function_projects import HANDLER, simple_function, snapshot, write_files, write_project
+from helpers.function_projects import HANDLER, simple_function, snapshot, write_files, write_project
 from typer.testing import CliRunner
 
 from deployer.cli import app

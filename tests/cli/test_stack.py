@@ -15,17 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.stack_project import state_resources
 from typer.testing import CliRunner
 
 from deployer.cli import app
-from tests.test_stack import copy_fixture, state_resources
 
 SENTINEL = "SENTINEL-7f3a9c2e-do-not-print"
-
-
-@pytest.fixture
-def stack_project(tmp_path: Path, provider_mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return copy_fixture(tmp_path, monkeypatch)
 
 
 def run(*args: str, input: str | None = None):

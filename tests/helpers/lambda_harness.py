@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
+from helpers.paths import LAMBDA_SRC
+
 SHARED = LAMBDA_SRC / "_shared"
 _fresh = itertools.count()
 

@@ -2,26 +2,24 @@
 
 Modules are discovered, so a new folder under modules/ is tested without editing this file.
 Terraform runs on a copy of the module in tmp_path: the repository never gets a `.terraform/`
-or lock file from the tests, and xdist workers never share a working directory.
+or lock file from the tests, and xdist workers never share a working directory. The root
+stack that calls these modules is tested in test_root_stack.py.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.checkov import assert_checkov_clean
+from helpers.paths import REPO_ROOT
 from typer.testing import CliRunner
 
 from deployer.cli import app
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 MODULES_DIR = REPO_ROOT / "modules"
 MODULES = (
     sorted(d for d in MODULES_DIR.iterdir() if d.is_dir() and not d.name.startswith((".", "_")))
@@ -32,7 +30,6 @@ REQUIRED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "READM
 COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
 # A safety net against a wedged child, not a performance assertion.
 TERRAFORM_TIMEOUT = 900
-CHECKOV_VENV = REPO_ROOT / ".deployer" / "tools" / "checkov-venv"
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -131,73 +128,5 @@ def test_module_readme_is_current(module: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def _checkov_from_venv() -> Path:
-    """checkov in its own venv: its bc-python-hcl2 clashes with python-hcl2 in ours."""
-    binary = CHECKOV_VENV / "bin" / "checkov"
-    CHECKOV_VENV.parent.mkdir(parents=True, exist_ok=True)
-    with open(CHECKOV_VENV.parent / "checkov-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers install it once, one at a time
-        if not binary.is_file():
-            subprocess.run([sys.executable, "-m", "venv", str(CHECKOV_VENV)], check=True)
-            subprocess.run(
-                [str(CHECKOV_VENV / "bin" / "pip"), "install", "--quiet", "checkov"], check=True
-            )
-    return binary
-
-
-@pytest.fixture(scope="session")
-def checkov_bin() -> str:
-    """$CHECKOV_BIN, else `checkov` on PATH, else one installed under .deployer/tools/."""
-    return os.environ.get("CHECKOV_BIN") or shutil.which("checkov") or str(_checkov_from_venv())
-
-
-def _checkov_summary(stdout: str) -> tuple[dict, list[str]]:
-    data = json.loads(stdout)
-    reports = data if isinstance(data, list) else [data]
-    summary = {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0}
-    failed_ids = []
-    for report in reports:
-        counts = report.get("summary", report)  # an empty scan prints only the summary
-        for key in summary:
-            summary[key] += counts.get(key, 0)
-        for check in report.get("results", {}).get("failed_checks", []):
-            failed_ids.append(f"{check['check_id']} {check['resource']} ({check['file_path']})")
-    return summary, failed_ids
-
-
-def _assert_checkov_clean(folder: Path, checkov_bin: str) -> None:
-    proc = subprocess.run(
-        [
-            checkov_bin,
-            "-d",
-            str(folder),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=TERRAFORM_TIMEOUT,
-    )
-    assert proc.stdout.strip(), f"checkov printed nothing (exit {proc.returncode}):\n{proc.stderr}"
-    summary, failed = _checkov_summary(proc.stdout)
-    assert summary["parsing_errors"] == 0, f"checkov could not parse a file in {folder.name}"
-    assert summary["passed"] + summary["failed"] > 0, f"checkov found nothing to check: {summary}"
-    assert summary["failed"] == 0, f"checkov failed checks in {folder.name}:\n" + "\n".join(failed)
-
-
 def test_module_checkov_has_no_failed_checks(module_copy: Path, checkov_bin: str) -> None:
-    _assert_checkov_clean(module_copy, checkov_bin)
-
-
-def test_root_stack_checkov_has_no_failed_checks(tmp_path: Path, checkov_bin: str) -> None:
-    """The root stack as the platform team deploys it, its local modules included."""
-    for part in ("terraform", "modules"):
-        shutil.copytree(
-            REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns(".terraform*")
-        )
-    _assert_checkov_clean(tmp_path / "terraform", checkov_bin)
+    assert_checkov_clean(module_copy, checkov_bin)

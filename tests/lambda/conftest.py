@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import pytest
-from lambda_harness import FakeLambdaContext, forget_lambda_modules, load_handler
+from helpers.lambda_harness import FakeLambdaContext, forget_lambda_modules, load_handler
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def aws_fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator:
     """A real PostgreSQL server (TLS on, loopback only) for the whole session."""
-    from postgres_server import running_postgres
+    from helpers.postgres_server import running_postgres
 
     with running_postgres() as server:
         yield server

@@ -18,8 +18,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwks_server import JwksServer
-from lambda_harness import LAMBDA_SRC
+from helpers.jwks_server import JwksServer
+from helpers.lambda_harness import LAMBDA_SRC
 
 ISSUER = "https://issuer.example.com/"
 AUDIENCE = "https://api.example.com"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import boto3
 import psycopg
 import pytest
-from lambda_harness import LAMBDA_SRC, http_event
+from helpers.lambda_harness import LAMBDA_SRC, http_event
 from moto import mock_aws
 from psycopg import sql
 
@@ -204,7 +204,7 @@ def test_verify_full_with_the_servers_ca_works(api, options_db, monkeypatch):
 
 
 def test_verify_full_refuses_a_server_it_cannot_verify(api, options_db, monkeypatch, tmp_path):
-    from postgres_server import _self_signed_cert
+    from helpers.postgres_server import _self_signed_cert
 
     other_ca = tmp_path / "other-ca.crt"
     other_ca.write_bytes(_self_signed_cert()[0])

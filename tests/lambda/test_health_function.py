@@ -7,7 +7,7 @@ import json
 import sys
 import tomllib
 
-from lambda_harness import LAMBDA_SRC, http_event
+from helpers.lambda_harness import LAMBDA_SRC, http_event
 
 FOLDER = LAMBDA_SRC / "health"
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from lambda_harness import http_event
+from helpers.lambda_harness import http_event
 from moto import mock_aws
 
 TABLE = "deployer-test-items"

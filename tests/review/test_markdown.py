@@ -5,17 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_plan_summary import SENTINEL_NEW, SENTINEL_OLD, PlanStack, add_import_and_move
+from helpers.plan_stack import SENTINEL_NEW, SENTINEL_OLD, PlanStack, add_import_and_move
 
 from deployer.review.markdown import GITHUB_COMMENT_LIMIT, MARKER_ROOM, render_plan_markdown
 from deployer.review.summary import PlanSummary, ResourceChange, sensitive_values, summarize_plan
 
 LIMIT = GITHUB_COMMENT_LIMIT - MARKER_ROOM
-
-
-@pytest.fixture
-def plan_stack(terraform_env: dict[str, str], tmp_path) -> PlanStack:
-    return PlanStack(tmp_path, terraform_env)
 
 
 def _code_blocks(markdown: str) -> tuple[list[str], list[str]]:

@@ -1,59 +1,26 @@
-"""The stack orchestration against the real Terraform binary, and the root stack itself.
+"""The stack orchestration (deployer.stack.root_stack) against the real Terraform binary.
 
 Flows run on tests/fixtures/stack_project: a project whose terraform/ uses only built-ins
-(terraform_data) and a local backend, so init/plan/apply are real without AWS. The root
-stack in terraform/ is checked with `terraform validate` and its own `terraform test`.
+(terraform_data) and a local backend, so init/plan/apply are real without AWS. The
+repository's own root stack (terraform/) is tested in tests/infrastructure/test_root_stack.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
 import pytest
+from helpers.stack_project import quiet, state_resources
 
 from deployer.common.errors import DeployerError, UserInputError
 from deployer.config.environments import Environment
 from deployer.config.project import Project, find_project
-from deployer.stack.root_stack import (
-    Stack,
-    check_apply_allowed,
-    check_destroy_allowed,
-    generated_vars,
-)
+from deployer.stack.root_stack import Stack, generated_vars
+from deployer.stack.safety import check_apply_allowed, check_destroy_allowed
 from deployer.terraform.adapter import StalePlanError
-
-FIXTURE = Path(__file__).parent / "fixtures" / "stack_project"
-
-
-def copy_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh copy of the fixture project, found by the deployer as the current project."""
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
-    return root
-
-
-@pytest.fixture
-def stack_project(tmp_path: Path, provider_mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return copy_fixture(tmp_path, monkeypatch)
-
-
-def quiet(lines: list) -> object:
-    return lambda line, channel: lines.append((line, channel))
-
-
-def state_resources(root: Path, env: str) -> list[str]:
-    path = root / ".deployer" / "state" / f"{env}.tfstate"
-    if not path.is_file():
-        return []
-    state = json.loads(path.read_text(encoding="utf-8"))
-    return sorted(f"{r['type']}.{r['name']}" for r in state["resources"])
-
 
 # --- safety rules ----------------------------------------------------------------------------
 
@@ -133,14 +100,14 @@ def _emulated_dev(stack_project: Path, monkeypatch: pytest.MonkeyPatch, prepare)
     """The fixture with `dev` emulated, the emulator's start replaced by `prepare`.
 
     The fixture's backend is local, so no real emulator is needed to test the order of
-    things; the real start is covered by tests/test_aws_env.py and the e2e test.
+    things; the real start is covered by tests/aws/test_process_env.py and the e2e test.
     """
     pyproject = stack_project / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text(encoding="utf-8").replace("emulated = []", 'emulated = ["dev"]'),
         encoding="utf-8",
     )
-    monkeypatch.setattr("deployer.aws.process_env.prepare", prepare)
+    monkeypatch.setattr("deployer.stack.root_stack.prepare", prepare)
     return find_project(stack_project)
 
 
@@ -245,51 +212,3 @@ def test_validate_checks_tfvars_before_terraform(stack_project: Path) -> None:
     with pytest.raises(UserInputError, match="did you mean 'greeting'"):
         stack.validate()
     assert not stack.data_dir.exists()  # Terraform never ran
-
-
-# --- the root stack --------------------------------------------------------------------------
-
-
-def test_root_stack_validates(project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(project_copy))
-    lines: list = []
-    Stack(find_project(project_copy), "dev", stream=quiet(lines)).validate()
-    assert any("The configuration is valid" in line for line, _ in lines)
-
-
-def test_root_stack_terraform_test(project_copy: Path, terraform_env: dict, tmp_path: Path) -> None:
-    env = {**terraform_env, "TF_DATA_DIR": str(tmp_path / "tfdata")}
-    cwd = project_copy / "terraform"
-    init = subprocess.run(
-        ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert init.returncode == 0, init.stdout + init.stderr
-    test = subprocess.run(
-        ["terraform", "test", "-no-color"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert test.returncode == 0, test.stdout + test.stderr
-    assert "0 failed" in test.stdout
-    assert 'run "two_functions_two_lambdas_their_routes_and_scoped_policies"... pass' in test.stdout
-
-
-def test_root_stack_is_formatted(terraform_env: dict) -> None:
-    root = Path(__file__).resolve().parents[1]
-    fmt = subprocess.run(
-        ["terraform", "fmt", "-check", "-recursive", "-no-color", "terraform", "envs"],
-        cwd=root,
-        env=terraform_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert fmt.returncode == 0, f"not terraform fmt clean: {fmt.stdout}{fmt.stderr}"

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from deployer.config.project import find_project
 from deployer.stack.side_by_side import plan_many, plannable_environments
-from tests.test_stack import copy_fixture
-
-
-@pytest.fixture
-def stack_project(tmp_path: Path, provider_mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return copy_fixture(tmp_path, monkeypatch)
 
 
 def test_plannable_environments_leave_out_the_emulated_ones(stack_project: Path) -> None:

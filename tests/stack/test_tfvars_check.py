@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.paths import REPO_ROOT
 
 from deployer.common.errors import UserInputError
 from deployer.stack.tfvars_check import (
@@ -15,7 +16,6 @@ from deployer.stack.tfvars_check import (
     find_line,
     is_secret_name,
 )
-from tests.conftest import REPO_ROOT
 
 VARIABLES = """
 variable "app" {

@@ -1,0 +1,1 @@
+"""What the tests share: paths, small projects, fakes and servers (importable as `helpers`)."""

@@ -1,0 +1,36 @@
+"""tests/fixtures/stack_project: a project whose terraform/ uses only Terraform built-ins
+(terraform_data) and a local backend, so init/plan/apply are real without AWS."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers.paths import FIXTURES
+
+FIXTURE = FIXTURES / "stack_project"
+
+
+def copy_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the fixture project, found by the deployer as the current project."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
+    return root
+
+
+def quiet(lines: list) -> object:
+    """A stream callback that keeps Terraform's lines in `lines` instead of printing them."""
+    return lambda line, channel: lines.append((line, channel))
+
+
+def state_resources(root: Path, env: str) -> list[str]:
+    """The resources in the fixture's local state of `env` (none before the first apply)."""
+    path = root / ".deployer" / "state" / f"{env}.tfstate"
+    if not path.is_file():
+        return []
+    state = json.loads(path.read_text(encoding="utf-8"))
+    return sorted(f"{r['type']}.{r['name']}" for r in state["resources"])
