@@ -3,7 +3,7 @@
 Each addition makes moto answer the way AWS does for one operation the AWS provider
 uses; none changes what Terraform sends. They are applied in the emulator process
 only (`deployer/emulator/control.py serve`), never to moto in the caller's process, and
-each has a test in tests/test_local_emulator.py. docs/local.md lists them. The HTTP
+each has a test in tests/emulator/test_patches.py. docs/local.md lists them. The HTTP
 layer around moto (health, 501s, retried calls) is `deployer/emulator/app.py`.
 
 - API Gateway v2 `UpdateStage`, `DeleteAccessLogSettings`, `DeleteRouteSettings`:
