@@ -10,7 +10,7 @@ module "frontend" {
   access_token = var.frontend_access_token
   build_spec   = var.frontend.build_spec
   environment_variables = merge(var.frontend.environment_variables, {
-    (var.frontend.api_url_variable) = module.api.stage_invoke_url
+    (var.frontend.api_url_variable) = module.api.api_stage_invoke_url
   })
   branches = {
     (var.frontend.branch) = {

@@ -167,7 +167,7 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
   ip_protocol                  = "tcp"
   from_port                    = module.database[0].db_instance_port
   to_port                      = module.database[0].db_instance_port
-  referenced_security_group_id = module.database[0].security_group_id
+  referenced_security_group_id = module.database[0].db_security_group_id
 }
 
 resource "aws_vpc_security_group_egress_rule" "lambda_https" {

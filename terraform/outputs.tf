@@ -1,6 +1,6 @@
 output "api_url" {
   description = "The HTTP API's URL (its $default stage)."
-  value       = module.api.stage_invoke_url
+  value       = module.api.api_stage_invoke_url
 }
 
 output "api_id" {

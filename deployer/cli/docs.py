@@ -1,4 +1,8 @@
-"""`deployer docs`: a Terraform module README's inputs/outputs tables, from the module's code."""
+"""`deployer docs`: a Terraform module README's inputs/outputs tables, from the module's code.
+
+`--all` covers every module under modules/ and the root stack terraform/ (its README.md
+has the same markers).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ def docs(
         ),
     ] = None,
     all_modules: Annotated[
-        bool, typer.Option("--all", help="Every module folder under the project's modules/.")
+        bool,
+        typer.Option(
+            "--all", help="Every module folder under the project's modules/, and terraform/."
+        ),
     ] = False,
     check: Annotated[
         bool,
@@ -31,13 +38,15 @@ def docs(
 ) -> None:
     """Generate the inputs/outputs tables between the markers of each module's README.md."""
     from deployer.common import DeployerError, UserInputError
-    from deployer.terraform import discover_modules, generate
+    from deployer.terraform import discover_modules, discover_root_stack, generate
 
     dirs = list(module_dirs or [])
     if all_modules:
         from deployer.config import find_project
 
-        dirs += [d for d in discover_modules(find_project().modules_dir) if d not in dirs]
+        project = find_project()
+        found = discover_modules(project.modules_dir) + discover_root_stack(project.terraform_dir)
+        dirs += [d for d in found if d not in dirs]
     if not dirs:
         raise UserInputError("No module folder given: pass one or more module dirs, or --all.")
     results = generate(dirs, check=check)

@@ -283,3 +283,9 @@ def discover_modules(modules_root: Path) -> list[Path]:
             "pass module dirs explicitly."
         )
     return sorted(d for d in modules_root.iterdir() if d.is_dir() and any(d.glob("*.tf")))
+
+
+def discover_root_stack(terraform_dir: Path) -> list[Path]:
+    """The project's root stack folder, documented like a module: `[terraform_dir]` when it
+    declares its inputs in variables.tf, `[]` when the project has no such folder."""
+    return [terraform_dir] if (terraform_dir / REQUIRED_FILE).is_file() else []

@@ -18,17 +18,6 @@ variable "hash_key" {
   }
 }
 
-variable "range_key" {
-  description = "Attribute name of the sort (range) key, or null for a table with a partition key only; when set it must be declared in attributes."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.range_key == null || can(regex("^.{1,255}$", var.range_key))
-    error_message = "range_key must be null or 1-255 characters long."
-  }
-}
-
 variable "attributes" {
   description = "Key attributes of the table and its indexes: name and type (S string, N number, B binary). Declare exactly the attributes used as table or index keys."
   type = list(object({
@@ -49,6 +38,17 @@ variable "attributes" {
   validation {
     condition     = length(distinct([for a in var.attributes : a.name])) == length(var.attributes)
     error_message = "Attribute names must be unique: declare each attribute once."
+  }
+}
+
+variable "range_key" {
+  description = "Attribute name of the sort (range) key, or null for a table with a partition key only; when set it must be declared in attributes."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.range_key == null || can(regex("^.{1,255}$", var.range_key))
+    error_message = "range_key must be null or 1-255 characters long."
   }
 }
 

@@ -13,32 +13,32 @@ output "api_execution_arn" {
   value       = aws_apigatewayv2_api.this.execution_arn
 }
 
-output "stage_invoke_url" {
+output "api_stage_invoke_url" {
   description = "URL that invokes the $default stage."
   value       = aws_apigatewayv2_stage.this.invoke_url
 }
 
-output "authorizer_ids" {
+output "api_authorizer_ids" {
   description = "Authorizer IDs by authorizer name."
   value       = { for name, a in aws_apigatewayv2_authorizer.this : name => a.id }
 }
 
-output "route_ids" {
+output "api_route_ids" {
   description = "Route IDs by route key."
   value       = { for key, r in aws_apigatewayv2_route.this : key => r.id }
 }
 
-output "cloudwatch_log_group_name" {
+output "api_cloudwatch_log_group_name" {
   description = "Name of the access log group."
   value       = aws_cloudwatch_log_group.access.name
 }
 
-output "domain_name_target_domain_name" {
+output "api_domain_name_target_domain_name" {
   description = "Regional domain name to point the custom domain's DNS alias at (null without domain_name)."
   value       = try(aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name, null)
 }
 
-output "domain_name_hosted_zone_id" {
+output "api_domain_name_hosted_zone_id" {
   description = "Hosted zone ID of the regional domain name, for a Route 53 alias record (null without domain_name)."
   value       = try(aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id, null)
 }

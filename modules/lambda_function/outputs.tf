@@ -38,12 +38,12 @@ output "lambda_role_name" {
   value       = aws_iam_role.this.name
 }
 
-output "cloudwatch_log_group_name" {
+output "lambda_cloudwatch_log_group_name" {
   description = "Name of the function's log group."
   value       = aws_cloudwatch_log_group.this.name
 }
 
-output "cloudwatch_log_group_arn" {
+output "lambda_cloudwatch_log_group_arn" {
   description = "ARN of the function's log group."
   value       = aws_cloudwatch_log_group.this.arn
 }

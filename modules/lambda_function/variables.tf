@@ -8,17 +8,6 @@ variable "function_name" {
   }
 }
 
-variable "description" {
-  description = "Description of the function."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = length(var.description) <= 256
-    error_message = "description must be at most 256 characters."
-  }
-}
-
 variable "filename" {
   description = "Path to the deployment package (a .zip built by `deployer package`)."
   type        = string
@@ -46,6 +35,17 @@ variable "handler" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_./-]+\\.[A-Za-z_][A-Za-z0-9_]*$", var.handler)) && length(var.handler) <= 128
     error_message = "handler must be `module.function` (at most 128 characters, no spaces), e.g. handler.handler."
+  }
+}
+
+variable "description" {
+  description = "Description of the function."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = length(var.description) <= 256
+    error_message = "description must be at most 256 characters."
   }
 }
 

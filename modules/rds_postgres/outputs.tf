@@ -43,7 +43,7 @@ output "db_instance_master_user_secret_arn" {
   value       = try(aws_db_instance.this.master_user_secret[0].secret_arn, null)
 }
 
-output "security_group_id" {
+output "db_security_group_id" {
   description = "ID of the instance's security group (port 5432 from the allowed security groups only)."
   value       = aws_security_group.this.id
 }
@@ -58,12 +58,12 @@ output "db_parameter_group_name" {
   value       = aws_db_parameter_group.this.name
 }
 
-output "cloudwatch_log_group_names" {
+output "db_instance_cloudwatch_log_group_names" {
   description = "Log group of each exported PostgreSQL log, keyed by log type."
   value       = { for k, g in aws_cloudwatch_log_group.this : k => g.name }
 }
 
-output "enhanced_monitoring_role_arn" {
+output "db_enhanced_monitoring_iam_role_arn" {
   description = "ARN of the Enhanced Monitoring role, or null when monitoring_interval is 0."
   value       = try(aws_iam_role.monitoring[0].arn, null)
 }

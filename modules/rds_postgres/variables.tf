@@ -8,6 +8,31 @@ variable "identifier" {
   }
 }
 
+variable "vpc_id" {
+  description = "VPC of the instance's security group."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC ID (vpc-...)."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the DB subnet group: at least two, in different Availability Zones."
+  type        = list(string)
+
+  validation {
+    condition     = length(distinct(var.subnet_ids)) >= 2
+    error_message = "subnet_ids must list at least 2 distinct subnets (in different Availability Zones): RDS requires it even for a single-AZ instance."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "Every subnet_ids entry must be a subnet ID (subnet-...)."
+  }
+}
+
 variable "engine_version" {
   description = "PostgreSQL version: a major version (\"16\", RDS picks the current minor and minor upgrades stay automatic) or major.minor (\"16.4\"). The major version (13 or later) selects the parameter group family."
   type        = string
@@ -71,31 +96,6 @@ variable "master_username" {
   validation {
     condition     = can(regex("^[A-Za-z][A-Za-z0-9_]{0,62}$", var.master_username)) && !contains(["rdsadmin", "rdsrepladmin", "rds_superuser"], lower(var.master_username))
     error_message = "master_username must be 1-63 letters, digits or underscores, start with a letter, and not be a name RDS reserves (rdsadmin, rdsrepladmin, rds_superuser)."
-  }
-}
-
-variable "vpc_id" {
-  description = "VPC of the instance's security group."
-  type        = string
-
-  validation {
-    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
-    error_message = "vpc_id must be a VPC ID (vpc-...)."
-  }
-}
-
-variable "subnet_ids" {
-  description = "Private subnets for the DB subnet group: at least two, in different Availability Zones."
-  type        = list(string)
-
-  validation {
-    condition     = length(distinct(var.subnet_ids)) >= 2
-    error_message = "subnet_ids must list at least 2 distinct subnets (in different Availability Zones): RDS requires it even for a single-AZ instance."
-  }
-
-  validation {
-    condition     = alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
-    error_message = "Every subnet_ids entry must be a subnet ID (subnet-...)."
   }
 }
 

@@ -200,7 +200,7 @@ run "two_functions_two_lambdas_their_routes_and_scoped_policies" {
   }
 
   assert {
-    condition     = toset(keys(module.api.route_ids)) == toset(["POST /items", "GET /items/{id}", "GET /health"])
+    condition     = toset(keys(module.api.api_route_ids)) == toset(["POST /items", "GET /items/{id}", "GET /health"])
     error_message = "The http_api module must create one route per declared route."
   }
 

@@ -118,7 +118,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = output.api_id == "a1b2c3d4e5" && output.api_execution_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5" && output.stage_invoke_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/"
+    condition     = output.api_id == "a1b2c3d4e5" && output.api_execution_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5" && output.api_stage_invoke_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/"
     error_message = "The outputs report the API id, execution ARN and stage URL."
   }
 }
@@ -182,7 +182,7 @@ run "jwt_authorizer_with_scopes" {
   }
 
   assert {
-    condition     = length(aws_lambda_permission.authorizer) == 0 && output.authorizer_ids == { auth0 = "auth123" }
+    condition     = length(aws_lambda_permission.authorizer) == 0 && output.api_authorizer_ids == { auth0 = "auth123" }
     error_message = "JWT authorizers need no Lambda permission; their ids are reported by name."
   }
 }
@@ -309,7 +309,7 @@ run "custom_domain" {
   }
 
   assert {
-    condition     = output.domain_name_target_domain_name == aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    condition     = output.api_domain_name_target_domain_name == aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
     error_message = "The DNS target of the custom domain is an output."
   }
 }

@@ -121,7 +121,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = output.lambda_function_version == "7" && output.lambda_alias_name == "live" && output.cloudwatch_log_group_name == "/aws/lambda/orders"
+    condition     = output.lambda_function_version == "7" && output.lambda_alias_name == "live" && output.lambda_cloudwatch_log_group_name == "/aws/lambda/orders"
     error_message = "The outputs report the published version, the alias and the log group."
   }
 }

@@ -158,11 +158,11 @@ run "defaults" {
     error_message = "The secret ARN output must come from the RDS-managed master user secret."
   }
   assert {
-    condition     = output.security_group_id == "sg-0aaaaaaaaaaaaaaaa" && output.db_instance_port == 5432 && output.db_instance_name == "app"
+    condition     = output.db_security_group_id == "sg-0aaaaaaaaaaaaaaaa" && output.db_instance_port == 5432 && output.db_instance_name == "app"
     error_message = "The security group, port and database name outputs must come from the resources."
   }
   assert {
-    condition     = output.db_instance_address == "orders-db.abcdefghijkl.eu-west-1.rds.amazonaws.com" && output.enhanced_monitoring_role_arn == null
+    condition     = output.db_instance_address == "orders-db.abcdefghijkl.eu-west-1.rds.amazonaws.com" && output.db_enhanced_monitoring_iam_role_arn == null
     error_message = "The address output must come from the instance, and no monitoring role must exist."
   }
 }
@@ -244,7 +244,7 @@ run "enhanced_monitoring" {
     error_message = "Enhanced Monitoring must use the module's role."
   }
   assert {
-    condition     = length(aws_iam_role_policy.monitoring) == 1 && output.enhanced_monitoring_role_arn == "arn:aws:iam::123456789012:role/orders-db-monitoring-20240101"
+    condition     = length(aws_iam_role_policy.monitoring) == 1 && output.db_enhanced_monitoring_iam_role_arn == "arn:aws:iam::123456789012:role/orders-db-monitoring-20240101"
     error_message = "The monitoring role must get its inline policy and be an output."
   }
   assert {

@@ -29,15 +29,3 @@ module "frontend" {
     Project = "example"
   }
 }
-
-variable "staging_basic_auth" {
-  description = "\"user:password\" protecting the staging branch; pass it with TF_VAR_staging_basic_auth."
-  type        = string
-  default     = null
-  sensitive   = true
-}
-
-output "frontend_urls" {
-  description = "Default URL of each branch."
-  value       = module.frontend.amplify_branch_urls
-}

@@ -30,13 +30,3 @@ module "items" {
     Project = "example"
   }
 }
-
-output "table_name" {
-  description = "Name of the example table."
-  value       = module.items.dynamodb_table_name
-}
-
-output "table_stream_arn" {
-  description = "Stream ARN of the example table."
-  value       = module.items.dynamodb_table_stream_arn
-}

@@ -49,8 +49,3 @@ module "api" {
     app = "example"
   }
 }
-
-output "stage_invoke_url" {
-  description = "Where the API answers."
-  value       = module.api.stage_invoke_url
-}

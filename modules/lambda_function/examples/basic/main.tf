@@ -28,8 +28,3 @@ module "function" {
     app = "example"
   }
 }
-
-output "alias_invoke_arn" {
-  description = "What an API Gateway integration calls."
-  value       = module.function.lambda_alias_invoke_arn
-}
