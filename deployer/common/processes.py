@@ -1,24 +1,20 @@
-"""Running one Terraform child process: live output, captured output, graceful interrupts.
+"""The one place the deployer starts a child process, and what it learns from each.
 
-Why Terraform runs in a session of its own: a Ctrl-C at the terminal sends SIGINT to the
-whole foreground process group. If Terraform shared the deployer's group it would get that
-SIGINT from the terminal, and a second one if the deployer forwarded it: Terraform reads
-two interrupts as "exit immediately", which can lose state and leave the lock held. So,
-whenever the deployer can handle signals (handlers live in the main thread only), Terraform
-starts with `start_new_session=True`: the terminal's SIGINT reaches the deployer alone,
-and the deployer forwards exactly one SIGINT to Terraform, which stops gracefully (writes
-state, releases the lock). SIGTERM sent to the deployer is handled the same way. A second
-signal kills Terraform's whole process group (providers, provisioner commands) with a
-warning.
+Every child (Terraform, pip, `ps`, the emulator server, a function's handler) is started
+here, never through a shell (argv lists only), with stdin at /dev/null: nothing the
+deployer runs can stop to wait for a keyboard the user does not know is being read.
+Three shapes cover them:
 
-Signal handlers are installed by `forward_interrupts()`, which the runner enters itself
-when it runs in the main thread. Code that runs Terraform from worker threads (`plan
---all`) wraps its thread pool in `forward_interrupts()` in the main thread; without that,
-a worker's Terraform shares the deployer's process group (the terminal's Ctrl-C then
-reaches it directly, once) because nobody could forward a signal to it.
+- `run_streaming`: Terraform. Output streams live through a callback and is kept; Ctrl-C
+  and SIGTERM are forwarded to it exactly once (`deployer.common.interrupts` says why and
+  how), so it stops gracefully instead of losing state.
+- `run_captured`: short commands run to their end (`terraform version`, pip, `ps`, the
+  handler runner): output kept (or sent to a file descriptor as it comes), an optional
+  time limit after which the child is killed and what it printed so far is kept.
+- `spawn_detached`: the emulator server, which outlives the command that starts it.
 
-The handler itself only counts signals: each runner loop notices the count and acts on its
-own child, so a child started just after a Ctrl-C is still signalled exactly once.
+A run returns `Completed`; whether a non-zero exit is an error is the caller's call, and
+`Completed.check()` turns it into the one `ProcessError` (command, exit code, output tail).
 """
 
 from __future__ import annotations
@@ -27,29 +23,38 @@ import contextlib
 import os
 import queue
 import re
+import shlex
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from deployer.common.errors import ProcessError
+from deployer.common.interrupts import (
+    attended,
+    forward_interrupts,
+    signal_count,
+    signals_received,
+)
 
 # (line without its newline, "stdout" | "stderr"); called from the thread running Terraform.
 StreamCallback = Callable[[str, str], None]
 
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Terraform's colours and text styles; kept output is plain text.
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # How often the runner looks at the signal count while Terraform is silent.
 _POLL_SECONDS = 0.1
-# After Terraform exits, how long to wait for a grandchild that still holds its pipes.
+# After a child exits (or is killed), how long to wait for a grandchild that still holds
+# its pipes.
 _PIPE_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class Completed:
-    """What one Terraform process did."""
+    """What one child process did."""
 
     returncode: int
     stdout: str
@@ -60,83 +65,31 @@ class Completed:
     killed: bool = False
     # True when Terraform ran in its own session (interrupts forwarded by the deployer).
     own_session: bool = False
+    # The command, for messages about it.
+    argv: tuple[str, ...] = ()
+    # The time limit (seconds) the child ran into and was killed at; None when it ended.
+    timed_out_after: float | None = None
 
     @property
     def interrupted(self) -> bool:
         return bool(self.signals)
 
+    @property
+    def timed_out(self) -> bool:
+        return self.timed_out_after is not None
 
-class _InterruptState:
-    """Process-wide: the installed handlers and the signals received under them."""
+    @property
+    def output(self) -> str:
+        """stdout then stderr: the order a failing program's last words are found in."""
+        return "\n".join(part.rstrip("\n") for part in (self.stdout, self.stderr) if part)
 
-    def __init__(self) -> None:
-        self.depth = 0  # nesting of forward_interrupts() (main thread only)
-        self.active = False  # handlers in place (or the signals deliberately ignored)
-        self.previous: dict[int, object] = {}
-        self.received: list[int] = []
-        self.running = 0  # Terraform children alive under the handlers
-        self.lock = threading.Lock()
-
-
-_state = _InterruptState()
-
-
-def _on_signal(signum: int, _frame: object) -> None:
-    _state.received.append(signum)
-    # Nothing to stop gracefully (e.g. between two Terraform runs): a second signal must
-    # still get the user out, as Python's default Ctrl-C would.
-    if len(_state.received) >= 2 and _state.running == 0:
-        raise KeyboardInterrupt
-
-
-def forwarding_active() -> bool:
-    """True while `forward_interrupts()` handlers are installed."""
-    return _state.depth > 0 and _state.active
-
-
-def signals_received() -> tuple[str, ...]:
-    """Names of the signals received since the outermost `forward_interrupts()` began."""
-    return tuple(signal.Signals(s).name for s in _state.received)
-
-
-@contextlib.contextmanager
-def forward_interrupts() -> Iterator[bool]:
-    """Handle SIGINT/SIGTERM so that running Terraform children stop gracefully.
-
-    Install it in the main thread around code that runs Terraform in worker threads; the
-    runner enters it by itself in the main thread. Nested uses share one installation and
-    the previous handlers come back when the outermost one exits. Yields whether
-    forwarding is active (False in a thread when the main thread installed nothing).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield forwarding_active()
-        return
-    outer = _state.depth == 0
-    if outer:
-        _state.received.clear()
-        _state.previous = {}
-        _state.active = False
-        for signum in FORWARDED_SIGNALS:
-            try:
-                if signal.getsignal(signum) is not signal.SIG_IGN:
-                    _state.previous[signum] = signal.signal(signum, _on_signal)
-                # An ignored signal (a background job, nohup) stays ignored: whoever ignored
-                # it meant it, and Terraform in its own session does not get it either.
-                _state.active = True
-            except ValueError:  # not the main interpreter: no handlers, no own session
-                pass
-    _state.depth += 1
-    try:
-        yield _state.active
-    finally:
-        _state.depth -= 1
-        if outer:
-            for signum, handler in _state.previous.items():
-                # None: the previous handler was not set from Python (the default one).
-                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-            _state.previous = {}
-            _state.received.clear()
-            _state.active = False
+    def check(self) -> Completed:
+        """Itself when the child exited 0; otherwise the `ProcessError` that tells it."""
+        if self.returncode != 0 or self.timed_out:
+            raise ProcessError(
+                self.argv, self.returncode, self.output, timeout=self.timed_out_after
+            )
+        return self
 
 
 def _kill_group(proc: subprocess.Popen, own_session: bool) -> None:
@@ -159,7 +112,7 @@ def _pump(pipe, channel: str, out: queue.Queue) -> None:
         out.put((channel, None))
 
 
-def run(
+def run_streaming(
     argv: Sequence[str],
     *,
     cwd: Path,
@@ -176,12 +129,15 @@ def run(
     a non-zero exit code: the caller maps it.
     """
     with forward_interrupts() as forwarding:
-        if forwarding and _state.received:
+        if forwarding and signal_count():
             # Ctrl-C arrived before this Terraform started (e.g. another environment in
             # `plan --all`): do not start anything new.
-            return Completed(130, "", "", signals=signals_received(), own_session=True)
-        with _state.lock:
-            proc = subprocess.Popen(
+            return Completed(
+                130, "", "", signals=signals_received(), own_session=True, argv=tuple(argv)
+            )
+
+        def start() -> subprocess.Popen:
+            return subprocess.Popen(
                 list(argv),
                 cwd=cwd,
                 env=env,
@@ -190,12 +146,9 @@ def run(
                 stderr=subprocess.PIPE,
                 start_new_session=forwarding,
             )
-            _state.running += 1
-        try:
+
+        with attended(start) as proc:
             return _follow(proc, forwarding, stream, notify, transform)
-        finally:
-            with _state.lock:
-                _state.running -= 1
 
 
 def _follow(
@@ -228,7 +181,7 @@ def _follow(
                 kept[channel].append(_ANSI.sub("", line))
                 if stream is not None:
                     stream(line, channel)
-            seen = len(_state.received) if forwarding else 0
+            seen = signal_count() if forwarding else 0
             if seen > acted_on and proc.poll() is None:
                 if acted_on == 0:
                     proc.send_signal(signal.SIGINT)  # exactly one, whatever the signal was
@@ -278,4 +231,97 @@ def _follow(
         signals=signals_received() if forwarding else (),
         killed=killed,
         own_session=forwarding,
+        argv=tuple(proc.args),
     )
+
+
+def _text(data: bytes | None) -> str:
+    # Kept output is for messages and for parsing as text; a stray byte must not lose it.
+    return data.decode("utf-8", errors="replace") if data else ""
+
+
+def run_captured(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    output_fd: int | None = None,
+    combine: bool = False,
+) -> Completed:
+    """Run a command to its end and keep what it printed (never through a shell).
+
+    `timeout` (seconds) bounds the run: past it the child is killed, and the result says
+    so (`timed_out_after`) with the output printed until then, which is what explains a
+    hang. `output_fd`: stdout and stderr go there as they come (the user sees a function's
+    prints live) and nothing is kept. `combine`: stderr is kept in stdout, interleaved as
+    the child wrote them, for output a person reads as one log. Raises `ProcessError` only
+    when the command cannot start; whether its exit code is an error is the caller's call
+    (`check()`).
+    """
+    command = tuple(argv)
+    try:
+        proc = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if output_fd is None else output_fd,
+            stderr=subprocess.STDOUT if combine or output_fd is not None else subprocess.PIPE,
+        )
+    except OSError as exc:
+        raise ProcessError(command, None, reason=exc.strerror or str(exc)) from exc
+    timed_out_after = None
+    with proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            timed_out_after = timeout
+            try:
+                # communicate() again: what was read before the limit is kept, not lost.
+                stdout, stderr = proc.communicate(timeout=_PIPE_GRACE_SECONDS)
+            except subprocess.TimeoutExpired as still:  # a grandchild holds the pipe open
+                stdout, stderr = still.stdout, still.stderr
+                proc.wait()
+        except BaseException:
+            # Ctrl-C, or anything else: never leave the child running unattended.
+            proc.kill()
+            proc.wait()
+            raise
+    return Completed(
+        returncode=proc.returncode,
+        stdout=_text(stdout),
+        stderr=_text(stderr),
+        argv=command,
+        timed_out_after=timed_out_after,
+    )
+
+
+def spawn_detached(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path
+) -> subprocess.Popen:
+    """Start a child that outlives the command starting it; its output goes to `log`.
+
+    It leads a session of its own, so a Ctrl-C at the terminal, or the terminal closing,
+    does not reach it; stdin is /dev/null and stdout and stderr are appended to `log`
+    (after a line naming the command), which is all there is to read when it fails to
+    come up. The caller owns the returned process: poll it, and stop its group with
+    `terminate_session`.
+    """
+    command = tuple(argv)
+    with open(log, "ab") as out:
+        out.write(f"\n--- starting: {shlex.join(command)}\n".encode())
+        out.flush()
+        try:
+            return subprocess.Popen(
+                list(command),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise ProcessError(command, None, reason=exc.strerror or str(exc)) from exc

@@ -1,4 +1,5 @@
-"""The project on disk: `[tool.deployer]` settings, environments, backend files."""
+"""The project on disk: `[tool.deployer]` settings, environments, backend files, and the
+one HCL parser (tfvars, backend files, Terraform code)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ from deployer.config.environments import (
     get_environment,
     list_environments,
 )
+from deployer.config.hcl import HclDocument, HclSyntaxError, parse_hcl, read_hcl, shown_path
 from deployer.config.project import Project, find_project
 
 __all__ = [
     "BackendConfig",
     "Environment",
+    "HclDocument",
+    "HclSyntaxError",
     "Project",
     "environment_for_branch",
     "find_project",
     "get_environment",
     "list_environments",
+    "parse_hcl",
     "read_backend_config",
+    "read_hcl",
+    "shown_path",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from deployer.common import UserInputError
+from deployer.config.hcl import parse_hcl
 from deployer.config.project import Project
 
 
@@ -21,17 +21,8 @@ class BackendConfig:
     use_path_style: bool = False
 
 
-def _unquote(value: Any) -> Any:
-    # python-hcl2 >= 7 keeps the quotes of string values.
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
 def read_backend_config(project: Project, env_name: str) -> BackendConfig:
     """Bucket, region and key of an environment's S3 backend; names the file on any error."""
-    import hcl2
-
     path = project.envs_dir / f"{env_name}.backend.hcl"
     rel = path.relative_to(project.root) if path.is_relative_to(project.root) else path
     try:
@@ -41,11 +32,7 @@ def read_backend_config(project: Project, env_name: str) -> BackendConfig:
             f"{rel} is missing: every environment needs its S3 backend settings (bucket, key, "
             "region); copy another environment's file and change the key."
         ) from None
-    try:
-        raw = {k: _unquote(v) for k, v in hcl2.loads(text).items()}
-    except Exception as exc:  # python-hcl2 raises lark errors of many kinds
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserInputError(f"{rel} is not valid HCL ({first}); fix the syntax.") from None
+    raw = parse_hcl(text, shown=str(rel)).values
     for name in ("bucket", "region"):
         value = raw.get(name)
         if not isinstance(value, str) or not value:

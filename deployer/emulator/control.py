@@ -16,9 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -26,8 +24,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import Popen
 
-from deployer.common import DeployerError, UserInputError
+from deployer.common import DeployerError, UserInputError, spawn_detached, terminate_session
+from deployer.common import process_command_line as _cmdline  # tests import it from here
 from deployer.config import Project
 from deployer.emulator.state import (
     HEALTH_PATH,
@@ -76,33 +76,6 @@ class EmulatorStatus:
             "note": self.note,
             "started": self.started,
         }
-
-
-def _cmdline(pid: int) -> str | None:
-    """The command line of a live process, or None when it is gone."""
-    proc = Path(f"/proc/{pid}/cmdline")
-    if proc.parent.is_dir():
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
-            raw = proc.read_bytes()
-        except (FileNotFoundError, ProcessLookupError):
-            return None
-        except OSError:
-            return ""
-        if stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"]):
-            return None  # a zombie: it has exited, its parent has not reaped it yet
-        return raw.replace(b"\0", b" ").decode(errors="replace")
-    try:  # no /proc (macOS): ask ps
-        out = subprocess.run(
-            ["ps", "-o", "command=", "-p", str(pid)],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip() or None
 
 
 def _is_ours(pid: int, folder: Path) -> bool | None:
@@ -257,23 +230,13 @@ def _spawn(folder: Path, port: int | None) -> EmulatorStatus:
     env = _server_environment()
     if log_path.exists():  # a new server, a new log; the previous one stays for a post-mortem
         log_path.replace(log_path.with_name(LOG_FILE + ".1"))
-    with open(log_path, "ab") as log:
-        log.write(f"\n--- starting: {' '.join(cmd)}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives the command that started it, and Ctrl-C there
-            env=env,
-            cwd=folder,
-        )
+    # Detached: it survives the command that started it, and a Ctrl-C there.
+    proc = spawn_detached(cmd, cwd=folder, env=env, log=log_path)
     healthy = _wait_healthy(proc.pid, None, folder, START_TIMEOUT, proc=proc)
     if healthy is not None:
         return healthy
     if proc.poll() is None:
-        _terminate(proc.pid)
+        terminate_session(proc.pid, STOP_TIMEOUT)
         raise DeployerError(
             f"The local emulator did not answer within {int(START_TIMEOUT)} s and was stopped: "
             f"see {log_path}, then retry."
@@ -302,7 +265,7 @@ def _wait_healthy(
     port: int | None,
     folder: Path,
     timeout: float,
-    proc: subprocess.Popen | None = None,
+    proc: Popen | None = None,
 ) -> EmulatorStatus | None:
     """Poll until `pid` answers our health check; None when it exits or time runs out."""
     deadline = time.monotonic() + timeout
@@ -329,33 +292,6 @@ def _wait_healthy(
     return None
 
 
-def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> bool:
-    """SIGTERM the server's process group, SIGKILL after `timeout`; True once it is gone."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)  # the server leads its own session: its group id is its pid
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if _reap(pid):
-                return True
-            time.sleep(0.05)
-    return _reap(pid)
-
-
-def _reap(pid: int) -> bool:
-    """True when `pid` is gone (reaping it if it is our own child)."""
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return True
-    return _cmdline(pid) is None
-
-
 def stop(project: Project) -> EmulatorStatus:
     """Stop the project's emulator (SIGTERM, then SIGKILL); the returned status says what was."""
     folder = state_dir(project)
@@ -363,7 +299,7 @@ def stop(project: Project) -> EmulatorStatus:
         current = status(project)
         pid = current.pid
         if pid is not None and _is_ours(pid, folder):
-            if not _terminate(pid):
+            if not terminate_session(pid, STOP_TIMEOUT):
                 raise DeployerError(
                     f"The local emulator (pid {pid}) survived SIGKILL: stop it by hand "
                     f"(kill -9 {pid}) and remove {folder / STATE_FILE}."

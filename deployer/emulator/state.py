@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 
+from deployer.common import atomic_write
 from deployer.config import Project
 
 HOST = "127.0.0.1"
@@ -47,10 +47,7 @@ def read_state(folder: Path) -> dict | None:
 
 
 def write_state(folder: Path, data: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{STATE_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(folder / STATE_FILE)
+    atomic_write(folder / STATE_FILE, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def remove_state(folder: Path) -> None:

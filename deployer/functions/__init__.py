@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from deployer.functions.discovery import SHARED_DIR, FunctionSpec, load_functions
-from deployer.functions.manifest import did_you_mean
 
 __all__ = [
     "SHARED_DIR",
     "FunctionSpec",
-    "did_you_mean",
     "load_functions",
 ]

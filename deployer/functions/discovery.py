@@ -6,13 +6,12 @@ together as one `UserInputError`, each naming the file and the field and saying 
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deployer.common import UserInputError
+from deployer.common import UserInputError, closest
 from deployer.config import Project, list_environments
 from deployer.functions.handlers import find_handler_problem
 from deployer.functions.manifest import (
@@ -194,7 +193,7 @@ def function_folders(project: Project) -> list[Path]:
             continue
         # A misspelt manifest would silently drop the function from the deployment.
         for entry in child.iterdir():
-            if entry.is_file() and difflib.get_close_matches(entry.name, [MANIFEST], cutoff=0.8):
+            if entry.is_file() and closest(entry.name, [MANIFEST], cutoff=0.8):
                 raise UserInputError(
                     f"{entry.relative_to(project.root).as_posix()}: a function's manifest must "
                     f"be named {MANIFEST}; rename the file (or prefix the folder with _ if it "

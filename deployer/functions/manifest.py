@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
+from deployer.common import did_you_mean
 from deployer.functions.routes import parse_route_key
 
 DEFAULTS = {
@@ -65,14 +65,6 @@ class Route:
 
     def as_dict(self) -> dict:
         return {"route_key": self.route_key, "auth": self.auth, "scopes": list(self.scopes)}
-
-
-def did_you_mean(value: str, choices: tuple[str, ...] | list[str]) -> str:
-    """` (did you mean "x"?)` when `value` looks like a typo of one of `choices`, else ``."""
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    if not close:
-        close = [c for c in choices if c.lower() == value.lower()]
-    return f' (did you mean "{close[0]}"?)' if close else ""
 
 
 def _is_int(value: object) -> bool:

@@ -11,12 +11,10 @@ error (its traceback, user frames only, is shown as such), not a deployer failur
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deployer.aws import client, environment
-from deployer.common import DeployerError, UserInputError
+from deployer.common import DeployerError, UserInputError, did_you_mean, run_captured
 from deployer.config import Project, get_environment
 from deployer.functions import SHARED_DIR, load_functions
 
@@ -234,11 +232,9 @@ def invoke(
     specs = {s.name: s for s in load_functions(project)}
     spec = specs.get(function)
     if spec is None:
-        close = difflib.get_close_matches(function, list(specs), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UserInputError(
-            f"No function named {function!r} under lambda_src/{hint}; functions: "
-            f"{', '.join(specs) or 'none'}."
+            f"No function named {function!r} under lambda_src/{did_you_mean(function, specs)}; "
+            f"functions: {', '.join(specs) or 'none'}."
         )
     if event is None:
         first = spec.routes[0] if spec.routes else None
@@ -286,22 +282,20 @@ def run_handler(
         spec_path.write_text(json.dumps(run_spec), encoding="utf-8")
         cmd = [sys.executable, "-I", str(RUNNER), str(spec_path), str(result_path)]
         try:
-            out_fd: Any = log.fileno()
+            out_fd: int | None = log.fileno()
         except (AttributeError, OSError, ValueError):
-            out_fd = subprocess.PIPE  # no real file (e.g. a test runner): relay it afterwards
+            out_fd = None  # no real file (e.g. a test runner): relay it afterwards
         started = time.monotonic()
-        try:
-            proc = subprocess.run(
-                cmd,
-                env=child_env,
-                stdin=subprocess.DEVNULL,
-                stdout=out_fd,
-                stderr=subprocess.STDOUT,
-                timeout=timeout + INIT_ALLOWANCE_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            _relay(exc.stdout, log)
+        proc = run_captured(
+            cmd,
+            env=child_env,
+            timeout=timeout + INIT_ALLOWANCE_SECONDS,
+            output_fd=out_fd,
+            combine=True,  # prints and log records, in the order the function made them
+        )
+        duration_ms = int((time.monotonic() - started) * 1000)
+        _relay(proc.stdout, log)
+        if proc.timed_out:
             return InvokeResult(
                 function,
                 name,
@@ -311,10 +305,8 @@ def run_handler(
                     "errorMessage": f"Task timed out after {timeout} seconds",
                     "stackTrace": [],
                 },
-                duration_ms=int((time.monotonic() - started) * 1000),
+                duration_ms=duration_ms,
             )
-        duration_ms = int((time.monotonic() - started) * 1000)
-        _relay(proc.stdout, log)
         try:
             result = json.loads(result_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -333,7 +325,7 @@ def run_handler(
     return InvokeResult(function, name, False, error=error, duration_ms=duration_ms)
 
 
-def _relay(output: bytes | str | None, log: TextIO) -> None:
+def _relay(output: str, log: TextIO) -> None:
     if output:
-        log.write(output.decode(errors="replace") if isinstance(output, bytes) else output)
+        log.write(output)
         log.flush()

@@ -14,16 +14,15 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer import __version__
-from deployer.common import UserInputError
+from deployer.common import UserInputError, atomic_write, did_you_mean
 from deployer.config import Project
-from deployer.functions import SHARED_DIR, FunctionSpec, did_you_mean, load_functions
+from deployer.functions import SHARED_DIR, FunctionSpec, load_functions
 from deployer.packaging.archive import source_entries, write_zip
 from deployer.packaging.dependencies import (
     REQUIREMENTS,
@@ -128,17 +127,6 @@ def _read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    # open() (unlike mkstemp) honours the umask, so the file gets the user's usual mode.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def source_code_hash(path: Path) -> str:
@@ -305,8 +293,7 @@ def _write_outputs(project: Project, manifest: dict, state: dict, names: set[str
     )
     # Only rewrite what changed: a no-op build leaves every file (and its mtime) alone.
     for path, content in outputs:
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            _write_atomic(path, content)
+        atomic_write(path, content, only_if_changed=True)
     for orphan in project.build_dir.glob("*.zip"):
         if orphan.stem not in names:  # its function folder is gone
             orphan.unlink(missing_ok=True)

@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer.common import DeployerError, UserInputError
+from deployer.common import Completed, ProcessError, UserInputError, run_captured
 from deployer.packaging.archive import dependency_entries
 
 try:
@@ -121,10 +120,10 @@ def pip_command(target: Path, requirements: Requirements, runtime: str, architec
     return command
 
 
-def run_pip(command: list[str]) -> subprocess.CompletedProcess:
-    """Run pip, capturing its output (the one place a subprocess is started here)."""
+def run_pip(command: list[str]) -> Completed:
+    """Run pip, capturing its output: the one seam between the cache and pip (tests replace it)."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PIP_NO_INPUT="1")
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    return run_captured(command, env=env)
 
 
 _REQUIREMENT_PATTERNS = (
@@ -223,9 +222,10 @@ class DependencyCache:
         started = time.perf_counter()
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=self.root))
         try:
-            result = run_pip(pip_command(staging, requirements, runtime, architecture))
+            command = pip_command(staging, requirements, runtime, architecture)
+            result = run_pip(command)
             if result.returncode != 0:
-                raise self._failure(result, requirements, runtime, architecture, users)
+                raise self._failure(command, result, requirements, runtime, architecture, users)
             _strip_host_specific(staging)
             os.rename(staging, final)
         except BaseException:
@@ -237,23 +237,26 @@ class DependencyCache:
         )
 
     @staticmethod
-    def _failure(result, requirements, runtime, architecture, users) -> DeployerError:
+    def _failure(command, result, requirements, runtime, architecture, users) -> ProcessError:
+        """What went wrong for the user first; pip's command, exit code and output after it."""
         output = f"{result.stdout}\n{result.stderr}"
         if "No module named pip" in output:
-            return DeployerError(
+            summary = (
                 f"{sys.executable} has no pip, which packaging needs to install requirements; "
-                f"install it with `{sys.executable} -m ensurepip`."
+                f"install it with `{sys.executable} -m ensurepip`"
             )
+            return ProcessError(command, result.returncode, output, summary=summary)
         requirement, detail = describe_pip_failure(output)
         files = " + ".join(p.parent.name + "/" + p.name for p in requirements.files)
         what = f"the requirement {requirement!r}" if requirement else "the requirements"
-        return DeployerError(
+        summary = (
             f"{users}: pip could not install {what} from {files} for {runtime} {architecture} "
             f"({detail}); check the name and version, and that the package publishes "
             f"manylinux {PIP_ARCH[architecture]} wheels for CPython "
             f"{runtime.removeprefix('python')} (source-only packages cannot be installed for "
-            "another platform)."
+            "another platform)"
         )
+        return ProcessError(command, result.returncode, output, summary=summary)
 
     def entries(self, folder: Path) -> dict[str, Path]:
         """The archive paths of an installed set, listed once per run."""

@@ -9,7 +9,7 @@ from deployer.review.github_comment import (
     read_body,
 )
 from deployer.review.markdown import render_plan_markdown
-from deployer.review.summary import PlanSummary, sensitive_values, summarize_plan
+from deployer.review.summary import PlanSummary, summarize_plan
 
 __all__ = [
     "PlanSummary",
@@ -18,6 +18,5 @@ __all__ = [
     "post_sticky_comment",
     "read_body",
     "render_plan_markdown",
-    "sensitive_values",
     "summarize_plan",
 ]

@@ -3,7 +3,7 @@
 What goes in: the counts from a `PlanSummary` (addresses and actions, never values) and
 the human-readable plan from `terraform show -no-color <planfile>`, in which Terraform
 masks what it knows is sensitive; the strings passed as `mask` (see
-`plan_summary.sensitive_values`) are masked too, for what it misses. The plan JSON never
+`deployer.terraform.sensitive_values`) are masked too, for what it misses. The plan JSON never
 reaches this module.
 
 The body stays under GitHub's comment limit (65,536 characters) with room left for the
@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 
 from deployer.review.summary import COUNTED_ACTIONS, PlanSummary, ResourceChange
+from deployer.terraform import mask_text
 
 GITHUB_COMMENT_LIMIT = 65536
 # Room kept free for the marker line `<!-- deployer:<key> -->` added in front of the body.
@@ -27,14 +28,15 @@ MARKER_ROOM = 100
 DESTROY_LIST_SHARE = 0.5
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-SENSITIVE = "(sensitive value)"
 
 
-def _clean(text: str, masks: list[str]) -> str:
-    """Colour codes out, sensitive strings masked, line ends normalised, blank tail dropped."""
-    text = _ANSI.sub("", text).replace("\r\n", "\n")
-    for secret in masks:
-        text = text.replace(secret, SENSITIVE)
+def _clean(text: str, masks: frozenset[str]) -> str:
+    """Colour codes out, sensitive strings masked, line ends normalised, blank tail dropped.
+
+    Every mask the caller names is masked, however short (`sensitive_values` already leaves
+    out the short ones it finds; a short TF_VAR_ secret is still a secret).
+    """
+    text = mask_text(_ANSI.sub("", text).replace("\r\n", "\n"), masks, min_length=1)
     return text.strip("\n").rstrip()
 
 
@@ -180,10 +182,10 @@ def render_plan_markdown(
 
     `plan_text` is the output of `terraform show -no-color <planfile>` (never the JSON).
     `mask`: strings replaced by "(sensitive value)" in the plan and error text; pass
-    `plan_summary.sensitive_values(show_json)`. The result is at most
+    `deployer.terraform.sensitive_values(show_json)`. The result is at most
     `max_chars - MARKER_ROOM` characters long.
     """
-    masks = sorted(set(mask), key=len, reverse=True)  # longest first: no partial leftovers
+    masks = frozenset(mask)
     limit = max_chars - MARKER_ROOM
     if limit < 1000:
         raise ValueError(f"max_chars={max_chars} leaves no room for a plan summary")

@@ -4,18 +4,16 @@
 every attribute value in clear, sensitive ones included, so a summary never copies a
 value: it is only resource addresses, output names and the action on each.
 
-`sensitive_values` is the one reader of values here, and only so they can be masked: the
-human-readable plan (`terraform show`) masks what Terraform knows is sensitive, but a value
-derived from a sensitive one by a provider (e.g. `terraform_data.output` from a sensitive
-`input`) can appear there in clear.
+The values to mask in the human-readable plan come from `deployer.terraform`'s
+`sensitive_values`, with the rest of the masking (importable from here too, as before).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from deployer.common import DeployerError
+from deployer.terraform import sensitive_values  # noqa: F401 (importable from here, as before)
 
 # The actions counted in every summary, in the order people read them.
 COUNTED_ACTIONS = ("create", "update", "replace", "delete")
@@ -132,88 +130,3 @@ def summarize_plan(show_json: dict) -> PlanSummary:
         if action is not None:
             outputs.append(ResourceChange(address=address, action=action))
     return PlanSummary(changes=tuple(changes), output_changes=tuple(outputs))
-
-
-# Shorter sensitive strings are not masked: replacing every "on" or "1" in the plan text
-# would make it unreadable, and values that short are not secrets worth the name.
-MIN_MASKED_LENGTH = 4
-
-
-def _marked_strings(value: object, mark: object, found: set[str]) -> None:
-    """Add every string in `value` that `mark` (Terraform's *_sensitive shape) marks."""
-    if mark is True:
-        _all_strings(value, found)
-    elif isinstance(mark, dict) and isinstance(value, dict):
-        for key, sub_mark in mark.items():
-            if key in value:
-                _marked_strings(value[key], sub_mark, found)
-    elif isinstance(mark, list) and isinstance(value, list):
-        for sub_value, sub_mark in zip(value, mark, strict=False):
-            _marked_strings(sub_value, sub_mark, found)
-
-
-def _all_strings(value: object, found: set[str]) -> None:
-    if isinstance(value, str):
-        found.add(value)
-    elif isinstance(value, dict):
-        for sub in value.values():
-            _all_strings(sub, found)
-    elif isinstance(value, list):
-        for sub in value:
-            _all_strings(sub, found)
-
-
-def _module_values(module: object, found: set[str]) -> None:
-    """Sensitive strings of a `values.root_module` tree (prior state or planned values)."""
-    if not isinstance(module, dict):
-        return
-    for resource in module.get("resources") or []:
-        _marked_strings(resource.get("values"), resource.get("sensitive_values"), found)
-    for child in module.get("child_modules") or []:
-        _module_values(child, found)
-
-
-def _state_values(values: object, found: set[str]) -> None:
-    if not isinstance(values, dict):
-        return
-    for output in (values.get("outputs") or {}).values():
-        if isinstance(output, dict) and output.get("sensitive"):
-            _all_strings(output.get("value"), found)
-    _module_values(values.get("root_module"), found)
-
-
-def _mask_forms(value: str) -> set[str]:
-    """The ways a string can appear in Terraform's plan text: raw, quoted-escaped, per line."""
-    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1], value.replace("${", "$${")}
-    forms.update(line.strip() for line in value.splitlines())
-    return {form for form in forms if len(form) >= MIN_MASKED_LENGTH}
-
-
-def sensitive_values(show_json: dict) -> frozenset[str]:
-    """Every sensitive string in `terraform show -json` output, to mask in the plan text.
-
-    The result holds secrets: pass it to `render_plan_markdown(mask=...)` and nowhere else.
-    """
-    if not isinstance(show_json, dict):
-        return frozenset()
-    found: set[str] = set()
-    for entry in show_json.get("resource_changes") or []:
-        change = entry.get("change") or {}
-        _marked_strings(change.get("before"), change.get("before_sensitive"), found)
-        _marked_strings(change.get("after"), change.get("after_sensitive"), found)
-    for change in (show_json.get("output_changes") or {}).values():
-        if isinstance(change, dict):
-            _marked_strings(change.get("before"), change.get("before_sensitive"), found)
-            _marked_strings(change.get("after"), change.get("after_sensitive"), found)
-    declared = ((show_json.get("configuration") or {}).get("root_module") or {}).get(
-        "variables"
-    ) or {}
-    for name, variable in (show_json.get("variables") or {}).items():
-        if (declared.get(name) or {}).get("sensitive") and isinstance(variable, dict):
-            _all_strings(variable.get("value"), found)
-    _state_values((show_json.get("prior_state") or {}).get("values"), found)
-    _state_values(show_json.get("planned_values"), found)
-    masks: set[str] = set()
-    for value in found:
-        masks.update(_mask_forms(value))
-    return frozenset(masks)

@@ -24,18 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployer.aws import is_emulated, prepare
-from deployer.common import UserInputError
-from deployer.config import Project, get_environment
+from deployer.common import UserInputError, atomic_write
+from deployer.config import Project, get_environment, read_hcl
 from deployer.functions import load_functions
 from deployer.packaging import build
-from deployer.review import PlanSummary, render_plan_markdown, sensitive_values, summarize_plan
-from deployer.stack.tfvars_check import (
-    check_functions,
-    check_tfvars,
+from deployer.review import PlanSummary, render_plan_markdown, summarize_plan
+from deployer.stack.tfvars_check import check_functions, check_tfvars
+from deployer.terraform import (
+    Terraform,
+    console,
     declared_variables,
-    parse_hcl,
+    sensitive_values,
+    write_cli_config,
 )
-from deployer.terraform import Terraform, console, write_cli_config
 
 StreamCallback = Callable[[str, str], None]
 GENERATED_NAME = "generated.tfvars.json"
@@ -83,16 +84,6 @@ def _read_bytes(path: Path | None) -> bytes:
         return path.read_bytes() if path else b""
     except OSError:
         return b""
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    """Atomic write that leaves an unchanged file (and its mtime) alone."""
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def generated_vars(project: Project, env_name: str, functions: Mapping[str, Mapping]) -> dict:
@@ -155,7 +146,8 @@ class Stack:
     def write_generated(self, functions: Mapping[str, Mapping]) -> Path:
         """Write `.deployer/<env>/generated.tfvars.json` (only when its content changed)."""
         data = generated_vars(self.project, self.name, functions)
-        _write_if_changed(self.generated, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        atomic_write(self.generated, text, only_if_changed=True)  # an unchanged mtime too
         return self.generated
 
     def _sensitive_inputs(self) -> list[str]:
@@ -197,7 +189,7 @@ class Stack:
 
         blocks = []
         for tf in sorted(self.project.terraform_dir.glob("*.tf")):
-            parsed = parse_hcl(tf, root=self.project.root)
+            parsed = read_hcl(tf, root=self.project.root).values
             blocks.append({k: parsed.get(k) for k in ("terraform", "module")})
         tf = self.connect()
         return _sha(

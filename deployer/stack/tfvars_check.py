@@ -9,18 +9,14 @@ rules the root stack enforces with preconditions, with friendlier messages.
 
 from __future__ import annotations
 
-import difflib
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer.common import UserInputError
-
-# python-hcl2's parser keeps state between calls: parsing from several threads at once
-# (plan of several environments) returns garbage without this lock.
-_PARSE_LOCK = threading.Lock()
+from deployer.common import UserInputError, did_you_mean
+from deployer.config import read_hcl, shown_path
+from deployer.terraform import Variable, declared_variables
 
 # Variables the deployer writes into `.deployer/<env>/generated.tfvars.json`: a tfvars
 # file must not set them, and they never count as missing.
@@ -33,76 +29,6 @@ _REFERENCE_SUFFIXES = frozenset(
     "arn arns id ids name names use ttl url uri path file enabled length version type "  # noqa: SIM905
     "parameter ref kms rotation".split()
 )
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One `variable` block of the root stack."""
-
-    name: str
-    required: bool
-    sensitive: bool
-    default: object = None
-
-
-def _hcl_options():
-    import hcl2
-
-    # python-hcl2 8.x keeps the quotes of strings unless told otherwise.
-    options = getattr(hcl2, "SerializationOptions", None)
-    if options is None:  # 7.x: already plain values
-        return {}
-    return {
-        "serialization_options": options(
-            strip_string_quotes=True, explicit_blocks=False, with_comments=False
-        )
-    }
-
-
-def parse_hcl(path: Path, *, root: Path | None = None) -> dict:
-    """An HCL file as plain Python data; a syntax error names the file and line."""
-    import hcl2
-
-    shown = _shown(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserInputError(f"{shown}: cannot be read ({exc.strerror}).") from None
-    try:
-        with _PARSE_LOCK:
-            return hcl2.loads(text, **_hcl_options())
-    except Exception as exc:  # lark raises several unrelated types for bad syntax
-        line = getattr(exc, "line", None)
-        where = f"{shown}:{line}" if isinstance(line, int) and line > 0 else shown
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserInputError(
-            f"{where}: not valid HCL ({first}); fix the syntax (`terraform fmt` shows where)."
-        ) from None
-
-
-def _shown(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return str(path.relative_to(root))
-        except ValueError:
-            pass
-    return str(path)
-
-
-def declared_variables(terraform_dir: Path, *, root: Path | None = None) -> dict[str, Variable]:
-    """Every `variable` the root stack declares, by name."""
-    found: dict[str, Variable] = {}
-    for tf in sorted(terraform_dir.glob("*.tf")):
-        for block in parse_hcl(tf, root=root).get("variable", []):
-            for name, body in block.items():
-                body = body if isinstance(body, dict) else {}
-                found[name] = Variable(
-                    name=name,
-                    required="default" not in body,
-                    sensitive=body.get("sensitive") is True,
-                    default=body.get("default"),
-                )
-    return found
 
 
 def is_secret_name(name: str) -> bool:
@@ -171,7 +97,7 @@ class TfvarsCheck:
         if name in self.values:
             return self.values[name]
         variable = self.variables.get(name)
-        return variable.default if variable else None
+        return variable.value if variable else None
 
 
 def check_tfvars(
@@ -182,8 +108,8 @@ def check_tfvars(
     environ: Mapping[str, str] | None = None,
 ) -> TfvarsCheck:
     """Check one tfvars file; every problem found is one line of the raised UserInputError."""
-    shown = _shown(tfvars, root)
-    values = parse_hcl(tfvars, root=root)
+    shown = shown_path(tfvars, root)
+    values = read_hcl(tfvars, root=root).values
     text = tfvars.read_text(encoding="utf-8")
     variables = declared_variables(terraform_dir, root=root)
     environ = environ or {}
@@ -200,11 +126,11 @@ def check_tfvars(
                 "remove it from the tfvars."
             )
         elif name not in variables:
-            close = difflib.get_close_matches(name, list(variables), n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else "remove it or declare it"
+            hint = did_you_mean(name, variables)
+            fix = "fix its name" if hint else "remove it or declare it in terraform/variables.tf"
             problems.append(
-                f"{at([name])}: unknown variable {name!r}: terraform/ declares no such "
-                f"variable; {hint}" + ("" if close else " in terraform/variables.tf.")
+                f"{at([name])}: unknown variable {name!r}{hint}: terraform/ declares no such "
+                f"variable; {fix}."
             )
     for variable in variables.values():
         if (

@@ -14,8 +14,9 @@ root module and one environment, and maps what Terraform did to results and erro
   `StalePlanError` and `ProviderRegistryUnreachableError` for the cases a user must act
   on; an interrupt is `TerraformInterrupted` (exit code 130).
 
-Its parts: `terraform_process` runs one child (streaming, capturing, interrupts),
-`terraform_errors` tells failures apart, `terraform_sensitive` masks sensitive values.
+Its parts: `deployer.common.run_streaming` runs one child (streaming, capturing,
+interrupts), `terraform_errors` tells failures apart, `terraform_sensitive` masks sensitive
+values.
 Callers import everything they need from this module.
 
 python-terraform 0.10.1 (`python_terraform.Terraform`) builds every command line: its
@@ -25,7 +26,7 @@ and capture at once nor reach the process, so `_CommandLine` subclasses it and w
 around it here:
 
 - `cmd()` (its only runner) is overridden to return the argv instead of running it with
-  `os.environ`; `terraform_process.run` runs it (argv list, no shell, a session of its own,
+  `os.environ`; `run_streaming` runs it (argv list, no shell, a session of its own,
   live output, graceful interrupts) with the environment built here.
 - `capture_output`, `raise_on_error` and `synchronous` are popped before argv is built:
   python-terraform would otherwise pass `synchronous` to Terraform as a flag.
@@ -57,8 +58,13 @@ from typing import Any
 
 import python_terraform
 
-from deployer.common import Completed, StreamCallback, UserInputError, forward_interrupts
-from deployer.common import processes as terraform_process
+from deployer.common import (
+    Completed,
+    StreamCallback,
+    UserInputError,
+    forward_interrupts,
+    run_streaming,
+)
 from deployer.terraform.binary import TerraformBinary, find_terraform
 from deployer.terraform.errors import (
     ProviderRegistryUnreachableError,
@@ -206,7 +212,7 @@ class Terraform:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        completed = terraform_process.run(
+        completed = run_streaming(
             argv,
             cwd=self.working_dir,
             env=self.child_env(),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 
-from deployer.common import DeployerError
+from deployer.common import DeployerError, ProcessError, run_captured
 
 MIN_TERRAFORM = (1, 7, 0)
+# `terraform version` answers at once; a binary that hangs must not hang every command.
+VERSION_TIMEOUT = 60.0
 INSTALL_HINT = (
     "install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install) "
     "and put it on PATH"
@@ -39,11 +40,11 @@ def find_terraform() -> TerraformBinary:
     if path is None:
         raise DeployerError(f"terraform was not found on PATH: {INSTALL_HINT}.")
     try:
-        out = subprocess.run(
-            [path, "version", "-json"], capture_output=True, text=True, timeout=60, check=True
-        ).stdout
+        out = run_captured([path, "version", "-json"], timeout=VERSION_TIMEOUT).check().stdout
         version = _parse_version(json.loads(out)["terraform_version"])
-    except (subprocess.SubprocessError, OSError, ValueError, KeyError) as exc:
+    except ProcessError as exc:
+        raise exc.with_summary(f"{path} did not report its version: {INSTALL_HINT}") from None
+    except (ValueError, KeyError) as exc:
         raise DeployerError(f"{path} did not report its version ({exc}): {INSTALL_HINT}.") from None
     binary = TerraformBinary(path=path, version=version)
     if version < MIN_TERRAFORM:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from deployer.common import Completed, DeployerError, Interrupted
+from deployer.common import (
+    OUTPUT_TAIL_LINES,
+    Completed,
+    DeployerError,
+    Interrupted,
+    describe_failure,
+)
 
 # How many lines of Terraform's stderr an error message quotes.
-ERROR_TAIL_LINES = 20
+ERROR_TAIL_LINES = OUTPUT_TAIL_LINES
 MIRROR_HINT = (
     "set DEPLOYER_PROVIDER_MIRROR (or `provider_mirror` under [tool.deployer] in "
     "pyproject.toml) to a folder holding registry.terraform.io/hashicorp/aws, or give this "
@@ -87,14 +93,14 @@ def _plain_lines(text: str) -> list[str]:
 
 
 def format_failure(command: str, returncode: int, output: str, *, summary: str = "") -> str:
-    """One sentence (plus Terraform's last lines) for a failed Terraform command."""
-    head = f"`{command}` failed with exit code {returncode}"
-    if summary:
-        head = f"{summary} ({head})"
+    """One sentence (plus Terraform's last lines) for a failed Terraform command.
+
+    The shape every failed child process has (`describe_failure`); the command is
+    `display_command`'s, with secrets hidden, and the lines lose Terraform's box drawing.
+    """
     tail = _plain_lines(output)[-ERROR_TAIL_LINES:]
-    if not tail:
-        return head + "."
-    return head + "; Terraform said:\n" + "\n".join(f"  {line}" for line in tail)
+    outcome = f"failed with exit code {returncode}"
+    return describe_failure(command, outcome, tail, summary=summary, speaker="Terraform")
 
 
 def display_command(argv: Sequence[str]) -> str:

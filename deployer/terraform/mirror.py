@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer.common import UserInputError
+from deployer.common import UserInputError, atomic_write
 from deployer.config import Project
 
 MIRROR_ENV = "DEPLOYER_PROVIDER_MIRROR"
@@ -126,10 +126,5 @@ def write_cli_config(project: Project) -> Path | None:
     if mirror is None:
         return None
     target = project.work_dir / "terraformrc"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = render_cli_config(mirror, user_cli_config())
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+    atomic_write(target, render_cli_config(mirror, user_cli_config()), only_if_changed=True)
     return target

@@ -1,41 +1,25 @@
-"""A Terraform module's README inputs/outputs tables, generated from its code (python-hcl2).
+"""A Terraform module's README inputs/outputs tables, generated from its code.
 
 The tables live between two marker lines in the module's README.md; everything outside
 them is hand-written prose and is kept as it is. `terraform-docs` does the same job but is
 not installable everywhere, and the tables only need what `variable` and `output` blocks say.
 
-python-hcl2 8.x hands values back in their source form: string literals keep their quotes
-(`'"python3.12"'`), expressions and types come wrapped as `"${...}"`, block labels are
-quoted, numbers/bools/null are Python values. Rendering relies on exactly that.
+The variables come from `variables` (types and defaults as HCL source, from the parser's
+source form: string literals keep their quotes, expressions lose python-hcl2's `${...}`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer.common import UserInputError
+from deployer.common import UserInputError, atomic_write
+from deployer.config import read_hcl
+from deployer.terraform.variables import Variable, blocks, tf_files, variables_in
 
 BEGIN_MARKER = "<!-- BEGIN_DEPLOYER_DOCS -->"
 END_MARKER = "<!-- END_DEPLOYER_DOCS -->"
 REQUIRED_FILE = "variables.tf"
-_FIRST = ("variables.tf", "outputs.tf")
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One `variable` block, rendered for the inputs table."""
-
-    name: str
-    description: str
-    type: str  # the type expression as written, "any" when none is declared
-    default: str | None  # the default as HCL source, None when the variable is required
-    sensitive: bool = False
-
-    @property
-    def required(self) -> bool:
-        return self.default is None
 
 
 @dataclass(frozen=True)
@@ -73,68 +57,6 @@ class DocsResult:
         }
 
 
-def _unquote(value: str) -> str:
-    """The text of an HCL string literal as python-hcl2 returns it (quoted, escapes kept)."""
-    from hcl2.utils import process_escape_sequences
-
-    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
-        return process_escape_sequences(value[1:-1])
-    return value
-
-
-def _unwrap(value: str) -> str:
-    """An expression without python-hcl2's `${...}` wrapper."""
-    if value.startswith("${") and value.endswith("}"):
-        return value[2:-1]
-    return value
-
-
-def render_value(value: object) -> str:
-    """A parsed HCL value back as one line of HCL source (for the Default column)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _unwrap(value)  # literals keep their quotes; expressions lose the wrapper
-    if isinstance(value, list):
-        return "[" + ", ".join(render_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = [f"{_unwrap(str(k))} = {render_value(v)}" for k, v in value.items()]
-        return "{" + ", ".join(items) + "}" if items else "{}"
-    return str(value)
-
-
-def _parse(path: Path) -> dict:
-    import hcl2
-    from hcl2 import SerializationOptions
-
-    options = SerializationOptions(
-        with_comments=False, explicit_blocks=False, preserve_heredocs=False
-    )
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return hcl2.load(handle, serialization_options=options)
-    except OSError as exc:
-        raise UserInputError(f"{path}: cannot be read ({exc.strerror}).") from None
-    except Exception as exc:  # python-hcl2 raises lark errors of many kinds
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserInputError(
-            f"{path}: not valid HCL ({first_line}); fix the syntax (`terraform validate` "
-            "points at the line)."
-        ) from None
-
-
-def _blocks(parsed: dict, kind: str) -> list[tuple[str, dict]]:
-    found = []
-    for entry in parsed.get(kind, []):
-        for label, body in entry.items():
-            found.append((_unquote(label), body if isinstance(body, dict) else {}))
-    return found
-
-
 def read_module(module_dir: Path) -> ModuleInterface:
     """The variables and outputs declared by the `.tf` files of one module folder."""
     if not module_dir.is_dir():
@@ -147,25 +69,14 @@ def read_module(module_dir: Path) -> ModuleInterface:
     variables: list[Variable] = []
     outputs: list[Output] = []
     # variables.tf and outputs.tf first, so the tables follow the files people read.
-    files = sorted(module_dir.glob("*.tf"), key=lambda p: (p.name not in _FIRST, p.name))
-    for path in files:
-        parsed = _parse(path)
-        for name, body in _blocks(parsed, "variable"):
-            raw_type = body.get("type")
-            variables.append(
-                Variable(
-                    name=name,
-                    description=_unquote(str(body.get("description", '""'))),
-                    type=_unwrap(str(raw_type)) if raw_type is not None else "any",
-                    default=render_value(body["default"]) if "default" in body else None,
-                    sensitive=body.get("sensitive") is True,
-                )
-            )
-        for name, body in _blocks(parsed, "output"):
+    for path in tf_files(module_dir):
+        parsed = read_hcl(path)
+        variables += variables_in(parsed)
+        for name, body, _ in blocks(parsed, "output"):
             outputs.append(
                 Output(
                     name=name,
-                    description=_unquote(str(body.get("description", '""'))),
+                    description=str(body.get("description", "")),
                     sensitive=body.get("sensitive") is True,
                 )
             )
@@ -240,12 +151,6 @@ def splice(readme_text: str, tables: str, readme: Path, module_dir: Path) -> str
     return f"{head}\n{tables}{tail}"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def generate(module_dirs: list[Path], *, check: bool = False) -> list[DocsResult]:
     """Render every module's README tables; write the stale ones unless `check` is set.
 
@@ -270,7 +175,7 @@ def generate(module_dirs: list[Path], *, check: bool = False) -> list[DocsResult
     for module_dir, readme, wanted, up_to_date in planned:
         written = not check and not up_to_date
         if written:
-            _write_atomically(readme, wanted)
+            atomic_write(readme, wanted)
         results.append(DocsResult(module_dir, readme, up_to_date=up_to_date, written=written))
     return results
 

@@ -6,12 +6,17 @@ Terraform masks sensitive values in its human output, but its JSON (`show -json`
 resource into an attribute its schema does not mark (terraform_data's `output`, say) shows
 in clear even in the text plan. So the JSON is redacted through its markers, then every
 string that equals or contains a value found sensitive (or one the caller named) is
-masked too.
+masked too; and `sensitive_values` hands the values found the same way to whoever masks
+the text plan (the review's markdown).
+
+The markers are walked in one place, `_Walker`: it collects every string under a marker
+and, when redacting, replaces the marked value.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,33 +25,45 @@ SENSITIVE = "(sensitive value)"
 MIN_MASKED_LENGTH = 4
 
 
-def mask_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of each secret (longest first) replaced by a placeholder."""
-    for secret in sorted(_maskable(secrets), key=len, reverse=True):
+def mask_text(text: str, secrets: Iterable[str], *, min_length: int = MIN_MASKED_LENGTH) -> str:
+    """`text` with every occurrence of each secret (longest first) replaced by a placeholder.
+
+    Secrets shorter than `min_length` are left in the text (see MIN_MASKED_LENGTH).
+    """
+    for secret in sorted(_maskable(secrets, min_length), key=len, reverse=True):
         text = text.replace(secret, SENSITIVE)
     return text
 
 
-def _maskable(secrets: Iterable[str]) -> set[str]:
-    return {s for s in secrets if isinstance(s, str) and len(s) >= MIN_MASKED_LENGTH}
+def _maskable(secrets: Iterable[str], min_length: int = MIN_MASKED_LENGTH) -> set[str]:
+    return {s for s in secrets if isinstance(s, str) and len(s) >= max(min_length, 1)}
 
 
-class _Redactor:
-    def __init__(self) -> None:
+class _Walker:
+    """One walk over Terraform's JSON along its sensitivity markers.
+
+    Every string under a marker lands in `found`; with `redact` the marked values are
+    replaced too (on the caller's copy), without it the document is left as it is.
+    """
+
+    def __init__(self, *, redact: bool) -> None:
+        self.redact = redact
         self.found: set[str] = set()
 
     def hide(self, value: Any, marker: Any) -> Any:
         """`value` with the parts `marker` (true, or a mirror of its shape) flags hidden."""
         if marker is True:
             self._collect(value)
-            return SENSITIVE
+            return SENSITIVE if self.redact else value
         if isinstance(marker, dict) and isinstance(value, dict):
-            return {k: self.hide(v, marker.get(k, False)) for k, v in value.items()}
-        if isinstance(marker, list) and isinstance(value, list):
-            return [
+            hidden: Any = {k: self.hide(v, marker.get(k, False)) for k, v in value.items()}
+        elif isinstance(marker, list) and isinstance(value, list):
+            hidden = [
                 self.hide(v, marker[i] if i < len(marker) else False) for i, v in enumerate(value)
             ]
-        return value
+        else:
+            return value
+        return hidden if self.redact else value
 
     def _collect(self, value: Any) -> None:
         if isinstance(value, str):
@@ -86,30 +103,60 @@ class _Redactor:
             if side in change:
                 change[side] = self.hide(change[side], change.get(f"{side}_sensitive", False))
 
+    def document(self, doc: dict) -> None:
+        """`terraform show -json` output (plan or state): every place it keeps values."""
+        declared = ((doc.get("configuration") or {}).get("root_module") or {}).get(
+            "variables"
+        ) or {}
+        given = doc.get("variables") or {}
+        for name, declaration in declared.items():
+            if isinstance(declaration, dict) and declaration.get("sensitive"):
+                if "default" in declaration:
+                    declaration["default"] = self.hide(declaration["default"], True)
+                if isinstance(given.get(name), dict) and "value" in given[name]:
+                    given[name]["value"] = self.hide(given[name]["value"], True)
+        self.values_tree(doc.get("values"))  # state
+        self.values_tree(doc.get("planned_values"))
+        self.values_tree((doc.get("prior_state") or {}).get("values"))
+        for key in ("resource_changes", "resource_drift"):
+            for item in doc.get(key) or []:
+                self.change(item.get("change") if isinstance(item, dict) else None)
+        for change in (doc.get("output_changes") or {}).values():
+            self.change(change)
+
 
 def redact_json(doc: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of `terraform show -json` (plan or state) output with sensitive values masked."""
     doc = copy.deepcopy(doc)
     if not isinstance(doc, dict):
         return doc
-    redactor = _Redactor()
-    declared = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
-    given = doc.get("variables") or {}
-    for name, declaration in declared.items():
-        if isinstance(declaration, dict) and declaration.get("sensitive"):
-            if "default" in declaration:
-                declaration["default"] = redactor.hide(declaration["default"], True)
-            if isinstance(given.get(name), dict) and "value" in given[name]:
-                given[name]["value"] = redactor.hide(given[name]["value"], True)
-    redactor.values_tree(doc.get("values"))  # state
-    redactor.values_tree(doc.get("planned_values"))
-    redactor.values_tree((doc.get("prior_state") or {}).get("values"))
-    for key in ("resource_changes", "resource_drift"):
-        for item in doc.get(key) or []:
-            redactor.change(item.get("change") if isinstance(item, dict) else None)
-    for change in (doc.get("output_changes") or {}).values():
-        redactor.change(change)
-    return _scrub(doc, _maskable([*redactor.found, *secrets]))
+    walker = _Walker(redact=True)
+    walker.document(doc)
+    return _scrub(doc, _maskable([*walker.found, *secrets]))
+
+
+def _mask_forms(value: str) -> set[str]:
+    """The ways a string can appear in Terraform's plan text: raw, quoted-escaped, per line."""
+    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1], value.replace("${", "$${")}
+    forms.update(line.strip() for line in value.splitlines())
+    return _maskable(forms)
+
+
+def sensitive_values(show_json: Any) -> frozenset[str]:
+    """Every sensitive string in `terraform show -json` output, to mask in the plan text.
+
+    Found along the same markers `redact_json` follows, in every form the text plan may
+    show it (see `_mask_forms`); the document itself is not changed. The result holds
+    secrets: pass it to `render_plan_markdown(mask=...)` and nowhere else.
+    """
+    if not isinstance(show_json, dict):
+        return frozenset()
+    walker = _Walker(redact=False)
+    walker.document(show_json)
+    masks: set[str] = set()
+    for value in walker.found:
+        masks.update(_mask_forms(value))
+    return frozenset(masks)
 
 
 def redact_outputs(outputs: Any, secrets: Iterable[str] = ()) -> Any:
@@ -117,11 +164,11 @@ def redact_outputs(outputs: Any, secrets: Iterable[str] = ()) -> Any:
     outputs = copy.deepcopy(outputs)
     if not isinstance(outputs, dict):
         return outputs
-    redactor = _Redactor()
+    walker = _Walker(redact=True)
     for output in outputs.values():
         if isinstance(output, dict) and output.get("sensitive") and "value" in output:
-            output["value"] = redactor.hide(output["value"], True)
-    return _scrub(outputs, _maskable([*redactor.found, *secrets]))
+            output["value"] = walker.hide(output["value"], True)
+    return _scrub(outputs, _maskable([*walker.found, *secrets]))
 
 
 def _scrub(value: Any, secrets: set[str]) -> Any:

@@ -111,8 +111,8 @@ def test_plan_refuses_bad_tfvars_before_terraform_runs(stack_project: Path) -> N
     result = run("plan", "dev")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: envs/dev.tfvars:1: unknown variable 'greting': terraform/ declares no such "
-        "variable; did you mean 'greeting'?"
+        "error: envs/dev.tfvars:1: unknown variable 'greting' (did you mean \"greeting\"?): "
+        "terraform/ declares no such variable; fix its name."
     )
     assert not (stack_project / ".deployer/dev/tfdata").exists()
 

@@ -29,9 +29,7 @@ from helpers.terraform_driver import (
     var_file,
 )
 
-from deployer.common import processes as terraform_process
-from deployer.common.errors import EXIT_INTERRUPTED
-from deployer.common.processes import Completed
+from deployer.common import EXIT_INTERRUPTED, Completed, forward_interrupts, run_streaming
 from deployer.terraform.adapter import Terraform
 
 # --- interrupts, in a driver process -----------------------------------------------------------
@@ -149,7 +147,7 @@ def probe_session(*, in_thread: bool) -> bool:
 
     def run() -> None:
         outcome.append(
-            terraform_process.run(
+            run_streaming(
                 SESSION_PROBE, cwd=Path.cwd(), env=dict(os.environ), stream=None, notify=print
             )
         )
@@ -171,7 +169,7 @@ def test_terraform_gets_its_own_session_only_where_interrupts_are_forwarded():
     # A thread cannot install handlers: Terraform stays in the terminal's process group, so
     # the terminal's Ctrl-C reaches it directly (once), instead of never.
     assert not probe_session(in_thread=True)
-    with terraform_process.forward_interrupts():
+    with forward_interrupts():
         assert signal.getsignal(signal.SIGINT) is not before
         assert probe_session(in_thread=True)
     assert signal.getsignal(signal.SIGINT) is before

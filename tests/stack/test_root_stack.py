@@ -209,6 +209,6 @@ def test_a_stale_plan_is_reported_never_replaced(stack_project: Path) -> None:
 def test_validate_checks_tfvars_before_terraform(stack_project: Path) -> None:
     (stack_project / "envs" / "dev.tfvars").write_text('greting = "x"\n', encoding="utf-8")
     stack = Stack(find_project(stack_project), "dev", stream=quiet([]))
-    with pytest.raises(UserInputError, match="did you mean 'greeting'"):
+    with pytest.raises(UserInputError, match='did you mean "greeting"'):
         stack.validate()
     assert not stack.data_dir.exists()  # Terraform never ran

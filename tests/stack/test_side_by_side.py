@@ -31,7 +31,7 @@ def test_plan_many_keeps_each_environments_output_together(stack_project: Path) 
         assert f'"hello {result.environment}"' in text  # its own plan...
         assert f'"hello {other}"' not in text  # ...and nothing of another environment's
     assert qa.planned is None and qa.exit_code == 2
-    assert "did you mean 'greeting'" in qa.error
+    assert 'did you mean "greeting"' in qa.error
     assert qa.lines == []  # Terraform never ran for it
     assert (stack_project / ".deployer/dev/plan.tfplan").is_file()
     assert (stack_project / ".deployer/prod/plan.tfplan").is_file()

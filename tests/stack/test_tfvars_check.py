@@ -127,7 +127,7 @@ def test_unknown_variable_names_line_and_suggests_the_close_one(stack: Path) -> 
         """,
     )
     assert message.startswith("envs/dev.tfvars:3: unknown variable 'log_retention'")
-    assert "did you mean 'log_retention_days'?" in message
+    assert '(did you mean "log_retention_days"?)' in message
 
 
 def test_unknown_variable_without_a_close_match_says_how_to_declare_it(stack: Path) -> None:
@@ -248,7 +248,7 @@ def test_several_problems_are_listed_together(stack: Path) -> None:
     message = problem(stack, 'regoin = "x"\ndb_password = "p4ssw0rd"\n')
     assert message.startswith("3 problems with envs/dev.tfvars:\n")
     assert "  - envs/dev.tfvars:1: unknown variable 'regoin'" in message
-    assert "did you mean 'region'?" in message
+    assert '(did you mean "region"?)' in message
     assert "required variable 'owner'" in message
     assert "envs/dev.tfvars:2: db_password looks like a secret" in message
 
