@@ -28,6 +28,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 
 from deployer.emulator import patches as emulator_patches
 from deployer.emulator.state import HEALTH_PATH
@@ -57,15 +65,11 @@ class Answer:
 def build_app(health: dict[str, Any]) -> Callable:
     """moto's server application with our additions, a health endpoint and 501s for gaps."""
     emulator_patches.apply()
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
     return EmulatorApp(DomainDispatcherApplication(create_backend_app), health)
 
 
 def handler() -> type:
     """The request handler class moto's own server uses (it keeps underscored headers)."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
     return MotoRequestHandler
 
 
@@ -167,8 +171,6 @@ def _remember_query_action(environ: dict[str, Any]) -> None:
     """Query-protocol calls name their operation in the form body: keep it for messages."""
     if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         return
-    from urllib.parse import parse_qs
-
     try:
         size = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -210,8 +212,6 @@ def _error(environ: dict[str, Any], code: str, message: str) -> Answer:
         body = json.dumps({"__type": code, "message": message, "Message": message})
         headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
     else:
-        from xml.sax.saxutils import escape
-
         error = f"<Code>{code}</Code><Message>{escape(message)}</Message>"
         if service == "ec2":
             body = f"<Response><Errors><Error>{error}</Error></Errors></Response>"

@@ -33,8 +33,21 @@ import base64
 import json
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
+
+from moto.apigatewayv2 import urls
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda.policy import Policy
+from moto.core.config import default_user_config
+from moto.core.responses import ActionResult
+from moto.ec2.models.security_groups import SecurityGroupRule
+from moto.rds.exceptions import DBParameterGroupNotFoundError
+from moto.rds.models import DBInstance, DBParameterGroup
+from moto.rds.responses import RDSResponse
 
 _APPLIED = False
 
@@ -59,14 +72,10 @@ def apply() -> None:
 
 def _lambda_without_docker() -> None:
     # moto's simple Lambda backend creates and invokes functions without Docker.
-    from moto.core.config import default_user_config
-
     default_user_config.setdefault("lambda", {})["use_docker"] = False
 
 
 def _lambda_configuration_updates() -> None:
-    from moto.awslambda.models import LambdaFunction
-
     original = LambdaFunction.update_configuration
 
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
@@ -94,8 +103,6 @@ def _lambda_configuration_updates() -> None:
 
 
 def _lambda_unique_permission_ids() -> None:
-    from moto.awslambda.exceptions import LambdaClientError
-    from moto.awslambda.policy import Policy
 
     class StatementIdExists(LambdaClientError):
         code = 409
@@ -130,8 +137,6 @@ def _lambda_unique_permission_ids() -> None:
 def _ec2_group_rule_descriptions() -> None:
     # A rule that references another security group keeps its description in the group pair,
     # not in an IP range; moto only looked at the latter.
-    from moto.ec2.models.security_groups import SecurityGroupRule
-
     def description(self: Any) -> str | None:
         return self.ip_range.get("Description") or self.source_group.get("Description")
 
@@ -152,10 +157,6 @@ _STAGE_FIELDS = {
 
 
 def _apigatewayv2_stage_updates() -> None:
-    from datetime import datetime
-
-    from moto.apigatewayv2 import urls
-    from moto.apigatewayv2.responses import ApiGatewayV2Response
 
     def update_stage(self: Any) -> tuple[int, dict, str]:
         api_id = self.path.split("/")[-3]
@@ -199,10 +200,6 @@ def _apigatewayv2_stage_updates() -> None:
 
 
 def _rds_parameter_sources() -> None:
-    from moto.core.responses import ActionResult
-    from moto.rds.exceptions import DBParameterGroupNotFoundError
-    from moto.rds.models import DBParameterGroup
-    from moto.rds.responses import RDSResponse
 
     def update_parameters(self: Any, new_parameters: Iterable[dict[str, Any]]) -> None:
         for new_parameter in new_parameters:
@@ -241,8 +238,6 @@ def _rds_parameter_sources() -> None:
 
 
 def _rds_unique_resource_ids() -> None:
-    from moto.rds.models import DBInstance
-
     original_init = DBInstance.__init__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:

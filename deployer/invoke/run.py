@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from deployer.aws import client, environment
 from deployer.common import DeployerError, UserInputError, did_you_mean, run_captured
 from deployer.config import Project, get_environment
@@ -149,8 +151,6 @@ def load_event(source: str) -> dict:
 
 
 def _deployed_configuration(environ: dict[str, str], env_name: str, name: str) -> dict:
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         return client(environ, "lambda").get_function_configuration(FunctionName=name)
     except ClientError as exc:

@@ -47,6 +47,7 @@ class BarReporter(Reporter):
     """A rich progress bar; notes are printed above it."""
 
     def __enter__(self) -> BarReporter:
+        # Imported here: plain-line runs (CI, --json) never pay for rich.progress.
         from rich.console import Console
         from rich.progress import (
             BarColumn,
