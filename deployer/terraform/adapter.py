@@ -15,9 +15,8 @@ root module and one environment, and maps what Terraform did to results and erro
   on; an interrupt is `TerraformInterrupted` (exit code 130).
 
 Its parts: `deployer.common.run_streaming` runs one child (streaming, capturing,
-interrupts), `terraform_errors` tells failures apart, `terraform_sensitive` masks sensitive
-values.
-Callers import everything they need from this module.
+interrupts), `deployer.terraform.errors` tells failures apart, `deployer.terraform.sensitive`
+masks sensitive values. Callers outside `deployer.terraform` import it through that face.
 
 python-terraform 0.10.1 (`python_terraform.Terraform`) builds every command line: its
 `init`, `plan`, `apply` and `destroy` methods give their Terraform defaults, and its

@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
+from helpers.backend_projects import BUCKET, REGION, write_project
 from moto import mock_aws
 from typer.testing import CliRunner
 
@@ -16,26 +17,7 @@ from deployer.aws import state_bucket as bootstrap_module
 from deployer.aws.state_bucket import TLS_ONLY_SID, bootstrap
 from deployer.cli import app
 from deployer.common.errors import UserInputError
-from deployer.config.backend import read_backend_config
-from deployer.config.project import Project, find_project
-
-REGION = "eu-west-1"
-BUCKET = "demo-dev-tfstate"
-
-
-def write_project(root: Path, backend: str | None = None) -> Project:
-    (root / "envs").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.deployer]\napp = "demo"\nemulated = ["local"]\n', encoding="utf-8"
-    )
-    (root / "envs" / "dev.tfvars").write_text("", encoding="utf-8")
-    if backend is None:
-        backend = (
-            f'bucket = "{BUCKET}"\nkey = "dev/terraform.tfstate"\nregion = "{REGION}"\n'
-            "use_lockfile = true\nencrypt = true\n"
-        )
-    (root / "envs" / "dev.backend.hcl").write_text(backend, encoding="utf-8")
-    return find_project(root)
+from deployer.config.project import Project
 
 
 @pytest.fixture
@@ -56,43 +38,6 @@ def s3(region: str = REGION):
     return boto3.client(
         "s3", region_name=region, aws_access_key_id="test", aws_secret_access_key="test"
     )
-
-
-# --- envs/<env>.backend.hcl ------------------------------------------------------------------
-
-
-def test_backend_config_is_read_from_hcl(tmp_path: Path):
-    project = write_project(
-        tmp_path / "p",
-        'bucket = "b-1"\nkey = "local/terraform.tfstate"\nregion = "us-east-2"\n'
-        "use_lockfile = true\nencrypt = true\nuse_path_style = true # comment\n",
-    )
-    config = read_backend_config(project, "dev")
-    assert (config.bucket, config.region, config.key, config.use_path_style) == (
-        "b-1",
-        "us-east-2",
-        "local/terraform.tfstate",
-        True,
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('key = "k"\nregion = "eu-west-1"\n', "dev.backend.hcl: bucket is missing"),
-        ('bucket = "b"\nkey = "k"\n', "dev.backend.hcl: region is missing"),
-        ('bucket = "b\nregion = \n', r"dev\.backend\.hcl:\d+: not valid HCL"),
-    ],
-)
-def test_bad_backend_files_name_the_file_and_field(tmp_path: Path, text: str, message: str):
-    project = write_project(tmp_path / "p", text)
-    with pytest.raises(UserInputError, match=message):
-        read_backend_config(project, "dev")
-
-
-def test_missing_backend_file(project: Project):
-    with pytest.raises(UserInputError, match=r"envs/qa\.backend\.hcl is missing"):
-        read_backend_config(project, "qa")
 
 
 # --- bootstrap -------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_user_error_shows_the_users_traceback_only(deployed):
     assert result.error["errorMessage"] == "bad value 'example-id'"
     trace = "".join(result.error["stackTrace"])
     assert "in handler" in trace and "in _check" in trace
-    assert "invoke_runner" not in trace
+    assert "runner.py" not in trace  # the runner's own frames (deployer/invoke/runner.py)
 
 
 def test_cli_invoke_prints_the_response_and_exit_codes(deployed, tmp_path, monkeypatch):
