@@ -7,11 +7,13 @@ tests/ on sys.path, see [tool.pytest.ini_options]); no test imports a conftest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from helpers.paths import REPO_ROOT
 from helpers.stack_project import copy_fixture
 from helpers.terraform_driver import SHIM, STACK
 
+from deployer.config import find_project
+from deployer.emulator import stop as stop_emulator
 from deployer.terraform.mirror import MIRROR_ENV, aws_versions_in, render_cli_config
 
 # What a copy of the project needs; generated and local-only folders stay behind.
@@ -111,8 +115,12 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A copy of this repository's project files at a fresh path, as a user's clone would be."""
+def project_copy(tmp_path: Path) -> Iterator[Path]:
+    """A copy of this repository's project files at a fresh path, as a user's clone would be.
+
+    An emulator a test started in the copy (any command on `local` starts one) is stopped
+    when the test ends, whatever the test did.
+    """
     dest = tmp_path / "project"
     dest.mkdir()
     for part in PROJECT_PARTS:
@@ -121,7 +129,42 @@ def project_copy(tmp_path: Path) -> Path:
             shutil.copytree(src, dest / part, ignore=COPY_IGNORE)
         elif src.is_file():
             shutil.copy2(src, dest / part)
-    return dest
+    yield dest
+    if (dest / ".deployer" / "local").is_dir():
+        stop_emulator(find_project(dest))
+
+
+def _leftover_emulators(base: Path) -> list[tuple[int, str]]:
+    """Emulator servers still running whose state folder lies under `base`."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        args = [a.decode(errors="replace") for a in argv if a]
+        if "deployer.emulator.server" in args and "--state-dir" in args:
+            state_dir = args[args.index("--state-dir") + 1]
+            if Path(state_dir).is_relative_to(base):
+                found.append((int(proc.name), state_dir))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite leaves no process behind: an emulator still running from this session's
+    temporary folders fails the run, naming it (and is stopped, so it does not linger)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or not Path("/proc").is_dir():
+        return
+    base = factory.getbasetemp()
+    leftovers = _leftover_emulators(base)
+    for pid, _ in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+    if leftovers:
+        names = "; ".join(f"pid {pid} ({state_dir})" for pid, state_dir in leftovers)
+        print(f"\nerror: tests left emulators running: {names}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
