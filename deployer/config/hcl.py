@@ -19,7 +19,9 @@ Every failure is a `UserInputError` that names the file (and the line, for a syn
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,10 @@ from deployer.common import UserInputError
 # python-hcl2's parser keeps state between calls (its lexer is shared): parsing from
 # several threads at once (plan of several environments) returns garbage without this lock.
 _PARSE_LOCK = threading.Lock()
+# Parsed documents by text (see parse_hcl); a few hundred small files at most.
+_CACHE: OrderedDict[str, HclDocument] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,27 @@ def read_hcl(path: Path, *, root: Path | None = None) -> HclDocument:
 
 
 def parse_hcl(text: str, *, shown: str) -> HclDocument:
-    """Parse HCL text; `shown` names its file in the error message."""
+    """Parse HCL text; `shown` names its file in the error message.
+
+    Each distinct text is parsed once per process: one `plan` reads the same dozen files
+    for the tfvars checks, the init fingerprint and the variables, and python-hcl2 costs
+    milliseconds per file. Keyed by the text itself, a cached answer can never be stale
+    (an edited file is a new key). Callers get their own copy to change as they like.
+    """
+    with _CACHE_LOCK:
+        cached = _CACHE.get(text)
+        if cached is not None:
+            _CACHE.move_to_end(text)
+    if cached is None:
+        cached = _parse(text, shown=shown)
+        with _CACHE_LOCK:
+            _CACHE[text] = cached
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return copy.deepcopy(cached)
+
+
+def _parse(text: str, *, shown: str) -> HclDocument:
     # Imported here, not at the top: python-hcl2 (and lark) take a while to import, and
     # most commands never parse HCL (`deployer package`, `deployer invoke`).
     import hcl2

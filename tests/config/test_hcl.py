@@ -11,7 +11,7 @@ import pytest
 from helpers.paths import REPO_ROOT
 
 from deployer.common import UserInputError
-from deployer.config import HclSyntaxError, parse_hcl, read_hcl
+from deployer.config import HclSyntaxError, hcl, parse_hcl, read_hcl
 
 TEXT = r"""
 variable "policy" {
@@ -104,16 +104,19 @@ def test_unreadable_and_undecodable_files_are_named_too(tmp_path: Path) -> None:
 
 def test_threads_parsing_at_once_each_get_their_own_file() -> None:
     """python-hcl2's lexer is shared: without the lock, parallel parses (plans of several
-    environments) get each other's tokens, and fail or return another file's data."""
+    environments) get each other's tokens, and fail or return another file's data.
+
+    The parser itself (`hcl._parse`), past the cache: cached answers need no lock."""
+    parse = hcl._parse
     files = ["terraform/variables.tf", "terraform/api.tf", "envs/dev.tfvars", "envs/prod.tfvars"]
     texts = [(REPO_ROOT / name).read_text(encoding="utf-8") for name in files]
-    expected = [parse_hcl(text, shown=name).values for text, name in zip(texts, files, strict=True)]
+    expected = [parse(text, shown=name).values for text, name in zip(texts, files, strict=True)]
     jobs = [n % len(texts) for n in range(16)]
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy machine
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            got = list(pool.map(lambda n: parse_hcl(texts[n], shown=files[n]).values, jobs))
+            got = list(pool.map(lambda n: parse(texts[n], shown=files[n]).values, jobs))
     finally:
         sys.setswitchinterval(switch)
     assert got == [expected[n] for n in jobs]
@@ -134,3 +137,27 @@ def test_importing_the_config_layer_does_not_import_python_hcl2() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_each_text_is_parsed_once_and_an_edited_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real = hcl._parse
+
+    def counting(text: str, *, shown: str):
+        parsed.append(shown)
+        return real(text, shown=shown)
+
+    monkeypatch.setattr(hcl, "_parse", counting)
+    path = tmp_path / "cache-probe.tfvars"
+    path.write_text('region = "eu-west-1"\n', encoding="utf-8")
+    first = read_hcl(path)
+    second = read_hcl(path)
+    assert first == second and len(parsed) == 1
+    # Each caller has its own copy: changing one changes no later answer.
+    second.values["region"] = "changed"
+    assert read_hcl(path).values == {"region": "eu-west-1"}
+    path.write_text('region = "us-east-2"\n', encoding="utf-8")
+    assert read_hcl(path).values == {"region": "us-east-2"}
+    assert len(parsed) == 2
