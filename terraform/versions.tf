@@ -1,7 +1,7 @@
 terraform {
-  # 1.7: mock providers for `terraform test`. The environments' backend files use the S3
-  # backend's native lock file (`use_lockfile`), which needs Terraform 1.10 or newer.
-  required_version = ">= 1.7"
+  # 1.10: the environments' backend files use the S3 backend's native lock file
+  # (`use_lockfile`). (The modules need only 1.7: mock providers for `terraform test`.)
+  required_version = ">= 1.10"
 
   required_providers {
     aws = {

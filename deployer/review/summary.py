@@ -89,7 +89,7 @@ def _action(actions: object, where: str) -> str | None:
     if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
         raise DeployerError(
             f"The plan JSON has no valid change.actions for {where}: "
-            "re-create the plan with a supported Terraform (>= 1.7)."
+            "re-create the plan with a supported Terraform (>= 1.10)."
         )
     if actions == ["no-op"]:
         return None

@@ -35,7 +35,7 @@ def _terraform_check() -> Check:
     try:
         tf = find_terraform()
     except DeployerError as exc:
-        return Check("terraform", False, str(exc), "install Terraform >= 1.7 and put it on PATH")
+        return Check("terraform", False, str(exc), "install Terraform >= 1.10 and put it on PATH")
     return Check("terraform", True, f"{tf.path} (v{tf.version_text})")
 
 

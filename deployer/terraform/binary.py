@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from deployer.common import DeployerError, ProcessError, run_captured
 
-MIN_TERRAFORM = (1, 7, 0)
+# 1.10: the S3 backend's native lock file (`use_lockfile`), which every environment uses.
+MIN_TERRAFORM = (1, 10, 0)
 # `terraform version` answers at once; a binary that hangs must not hang every command.
 VERSION_TIMEOUT = 60.0
 INSTALL_HINT = (
-    "install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install) "
+    "install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install) "
     "and put it on PATH"
 )
 
@@ -35,7 +36,7 @@ def _parse_version(text: str) -> tuple[int, int, int]:
 
 
 def find_terraform() -> TerraformBinary:
-    """The `terraform` on PATH and its version; a clear error if missing or older than 1.7."""
+    """The `terraform` on PATH and its version; a clear error if missing or older than 1.10."""
     path = shutil.which("terraform")
     if path is None:
         raise DeployerError(f"terraform was not found on PATH: {INSTALL_HINT}.")
@@ -49,6 +50,6 @@ def find_terraform() -> TerraformBinary:
     binary = TerraformBinary(path=path, version=version)
     if version < MIN_TERRAFORM:
         raise DeployerError(
-            f"{path} is Terraform {binary.version_text}, older than 1.7: {INSTALL_HINT}."
+            f"{path} is Terraform {binary.version_text}, older than 1.10: {INSTALL_HINT}."
         )
     return binary
