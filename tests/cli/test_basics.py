@@ -98,7 +98,7 @@ def test_doctor_without_terraform_exits_1_with_the_fix(tmp_path, monkeypatch) ->
     terraform = next(c for c in report["checks"] if c["name"] == "terraform")
     assert terraform["ok"] is False
     assert "terraform was not found on PATH" in terraform["detail"]
-    assert "install Terraform >= 1.7" in terraform["fix"]
+    assert "install Terraform >= 1.10" in terraform["fix"]
 
 
 def test_doctor_rejects_a_mirror_without_the_provider(tmp_path, monkeypatch) -> None:

@@ -365,8 +365,8 @@ def test_a_terraform_that_prints_no_json_or_cannot_run_says_so(tmp_path, monkeyp
         find_terraform()
     assert caught.value.returncode is None
     assert f"(`{script} version -json` could not start (" in caught.value.message
-    fake_terraform(tmp_path, 'echo \'{"terraform_version": "1.9.1"}\'')
-    assert find_terraform().version == (1, 9, 1)
+    fake_terraform(tmp_path, 'echo \'{"terraform_version": "1.10.3"}\'')
+    assert find_terraform().version == (1, 10, 3)
 
 
 def test_a_real_pip_failure_keeps_its_sentence_and_adds_command_exit_code_and_output(tmp_path):
