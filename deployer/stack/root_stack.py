@@ -259,7 +259,20 @@ class Stack:
             destroy=destroy,
             lock_timeout=self.lock_timeout,
         )
-        return self.read_plan(out, has_changes=result.has_changes, started=started)
+        if not result.has_changes:
+            # -detailed-exitcode 0: Terraform found nothing to create, change, destroy,
+            # import or move, and no output changes, so the summary is empty without
+            # reading the plan back: that is a second Terraform process, which starts the
+            # provider and loads its schema again. (A plan we just made with this
+            # environment's var-files is this environment's: nothing to check there.)
+            return PlannedChange(
+                environment=self.name,
+                plan_file=out,
+                has_changes=False,
+                summary=PlanSummary(changes=()),
+                seconds=time.monotonic() - started,
+            )
+        return self.read_plan(out, has_changes=True, started=started)
 
     def read_plan(
         self, plan_file: Path, *, has_changes: bool | None = None, started: float | None = None

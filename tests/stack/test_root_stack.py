@@ -20,7 +20,7 @@ from deployer.config.environments import Environment
 from deployer.config.project import Project, find_project
 from deployer.stack.root_stack import Stack, generated_vars
 from deployer.stack.safety import check_apply_allowed, check_destroy_allowed
-from deployer.terraform.adapter import StalePlanError
+from deployer.terraform.adapter import StalePlanError, Terraform
 
 # --- safety rules ----------------------------------------------------------------------------
 
@@ -181,6 +181,34 @@ def test_plan_then_apply_the_saved_plan(stack_project: Path) -> None:
     ]
     assert stack.outputs()["greeting"] == "hello dev from fixture-dev"
     assert stack.plan().has_changes is False
+
+
+def test_a_plan_without_changes_is_not_read_back(
+    stack_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-detailed-exitcode 0 already says the summary is empty: no second Terraform process
+    (`show -json`) for it. The saved plan is still there, and reading it back agrees."""
+    project = find_project(stack_project)
+    stack = Stack(project, "dev", stream=quiet([]))
+    stack.prepare(progress=False)
+    stack.apply_plan(stack.plan().plan_file)
+    shown: list[Path] = []
+    real_show = Terraform.show_json
+
+    def counting_show(self, plan_file, **kwargs):
+        shown.append(Path(plan_file))
+        return real_show(self, plan_file, **kwargs)
+
+    monkeypatch.setattr(Terraform, "show_json", counting_show)
+    planned = stack.plan()
+    assert shown == []
+    assert planned.has_changes is False and planned.plan_file.is_file()
+    assert planned.summary.as_dict() == stack.read_plan(planned.plan_file).summary.as_dict()
+    assert shown == [planned.plan_file]  # the check above did read it: the spy works
+    # With changes, the plan is read back for its summary.
+    (stack_project / "envs/dev.tfvars").write_text('greeting = "hello again"\n', encoding="utf-8")
+    changed = stack.plan()
+    assert changed.has_changes and shown[-1] == changed.plan_file
 
 
 def test_a_plan_made_for_another_environment_is_refused(stack_project: Path) -> None:
