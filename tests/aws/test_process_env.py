@@ -7,29 +7,24 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers.backend_projects import write_env_project
 
 from deployer.aws import process_env as aws_env
 from deployer.aws.clients import client
 from deployer.aws.process_env import emulated_environment, prepare
 from deployer.common.errors import UserInputError
-from deployer.config.project import Project, find_project
+from deployer.config.project import Project
 from deployer.emulator.control import stop
 from deployer.emulator.state import state_dir
 
 
 def write_project(root: Path) -> Project:
-    (root / "envs").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.deployer]\napp = "demo"\nemulated = ["local", "sandbox"]\n', encoding="utf-8"
-    )
-    for env in ("local", "dev"):
-        (root / "envs" / f"{env}.tfvars").write_text("", encoding="utf-8")
-        (root / "envs" / f"{env}.backend.hcl").write_text(
-            f'bucket = "demo-{env}-tfstate"\nkey = "{env}/terraform.tfstate"\n'
-            'region = "eu-central-1"\nuse_lockfile = true\nuse_path_style = true\n',
-            encoding="utf-8",
-        )
-    return find_project(root)
+    backends = {
+        env: f'bucket = "demo-{env}-tfstate"\nkey = "{env}/terraform.tfstate"\n'
+        'region = "eu-central-1"\nuse_lockfile = true\nuse_path_style = true\n'
+        for env in ("local", "dev")
+    }
+    return write_env_project(root, 'app = "demo"\nemulated = ["local", "sandbox"]\n', backends)
 
 
 @pytest.fixture

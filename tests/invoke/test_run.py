@@ -10,13 +10,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers.backend_projects import write_env_project
 from typer.testing import CliRunner
 
 from deployer.aws.clients import client
 from deployer.aws.process_env import environment
 from deployer.cli import app
 from deployer.common.errors import UserInputError
-from deployer.config.project import Project, find_project
+from deployer.config.project import Project
 from deployer.emulator.control import stop
 from deployer.invoke import run as invoke_module
 from deployer.invoke.run import default_event, invoke, load_event, run_handler
@@ -53,17 +54,12 @@ FUNCTIONS = {
 
 
 def write_project(root: Path) -> Project:
-    (root / "envs").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.deployer]\napp = "demo"\nprotected = ["prod"]\n', encoding="utf-8"
-    )
-    for env in ("local", "prod"):
-        (root / "envs" / f"{env}.tfvars").write_text("", encoding="utf-8")
-        (root / "envs" / f"{env}.backend.hcl").write_text(
-            f'bucket = "demo-{env}-tfstate"\nkey = "{env}/terraform.tfstate"\n'
-            'region = "eu-west-1"\nuse_path_style = true\n',
-            encoding="utf-8",
-        )
+    backends = {
+        env: f'bucket = "demo-{env}-tfstate"\nkey = "{env}/terraform.tfstate"\n'
+        'region = "eu-west-1"\nuse_path_style = true\n'
+        for env in ("local", "prod")
+    }
+    project = write_env_project(root, 'app = "demo"\nprotected = ["prod"]\n', backends)
     shared = root / "lambda_src" / "_shared"
     shared.mkdir(parents=True)
     (shared / "shared_util.py").write_text(
@@ -76,7 +72,7 @@ def write_project(root: Path) -> Project:
             f'handler = "handler.handler"\ntimeout = 5\n{routes}', encoding="utf-8"
         )
         (folder / "handler.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    return find_project(root)
+    return project
 
 
 def _zip() -> bytes:
