@@ -114,7 +114,7 @@ def plan(
     json_out: JsonOption = False,
 ) -> None:
     """Package, check the tfvars, init and plan; print what would change."""
-    from deployer.common import DeployerError, UserInputError
+    from deployer.common import DeployerError, UserInputError, atomic_write
 
     names = list(environments or [])
     if all_envs and names:
@@ -137,10 +137,10 @@ def plan(
         planned = stack.plan(out=out)
     except DeployerError as exc:
         if summary_md:
-            _write(summary_md, _failure_markdown(names[0], stack, exc.message))
+            atomic_write(summary_md, _failure_markdown(names[0], stack, exc.message))
         raise
     if summary_md:
-        _write(summary_md, stack.plan_markdown(planned))
+        atomic_write(summary_md, stack.plan_markdown(planned))
     if json_out:
         print_json(planned.as_dict())
     else:
@@ -155,11 +155,6 @@ def _failure_markdown(env: str, stack, message: str) -> str:
     from deployer.review import render_plan_markdown
 
     return render_plan_markdown(env, None, "", error=message)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) -> None:
