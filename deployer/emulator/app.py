@@ -37,7 +37,10 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
+from deployer.emulator import gateway as emulator_gateway
 from deployer.emulator import patches as emulator_patches
+from deployer.emulator.gateway.request_authorizer import Decision
+from deployer.emulator.gateway.responses import UNAUTHORIZED, gateway_error
 from deployer.emulator.state import HEALTH_PATH
 
 # Services whose APIs speak JSON even on GET requests that carry no Content-Type.
@@ -65,7 +68,15 @@ class Answer:
 def build_app(health: dict[str, Any]) -> Callable:
     """moto's server application with our additions, a health endpoint and 501s for gaps."""
     emulator_patches.apply()
+    emulator_gateway.install()
     return EmulatorApp(DomainDispatcherApplication(create_backend_app), health)
+
+
+def _jwt_check_factory():
+    def check(authorizer, request, scopes):
+        return Decision(False, response=gateway_error(401, UNAUTHORIZED), reason="JWT pending")
+
+    return check
 
 
 def handler() -> type:
@@ -80,12 +91,15 @@ class EmulatorApp:
         self.app = app
         self.health = health
         self.replays = Replays()
+        self.gateway = emulator_gateway.Gateway(_jwt_check_factory)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             body = json.dumps(self.health).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("PATH_INFO", "").startswith(emulator_gateway.PREFIX):
+            return self.gateway(environ, start_response)
         _remember_query_action(environ)
         answer = self.replays.answer(environ, self._run)
         start_response(answer.status, answer.headers)

@@ -18,6 +18,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from deployer.emulator import app as emulator_app
+from deployer.emulator import process as emulator_process
 from deployer.emulator.state import HOST, endpoint_for, read_state, remove_state, write_state
 
 
@@ -28,6 +29,7 @@ def serve(folder: Path, port: int) -> None:
     actual_port = server.server_address[1]
     # moto builds some URLs (e.g. presigned S3 URLs) from MOTO_PORT.
     os.environ["MOTO_PORT"] = str(actual_port)
+    emulator_process.started(folder, endpoint_for(actual_port))
     write_state(
         folder,
         {"pid": os.getpid(), "port": actual_port, "started_at": time.time(), "host": HOST},
@@ -44,6 +46,7 @@ def serve(folder: Path, port: int) -> None:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        emulator_process.stopping()
         data = read_state(folder)
         if data and data.get("pid") == os.getpid():
             remove_state(folder)
