@@ -114,6 +114,7 @@ class Worker:
         os.close(req_read)
         os.close(res_write)
         self._buffer = b""
+        self.exited = False  # its result pipe closed: the process is gone or going
         self.init_ms: float | None = None
         self._reader = threading.Thread(target=self._relay_output, daemon=True)
         self._reader.start()
@@ -150,6 +151,7 @@ class Worker:
                 return None
             chunk = os.read(self._results, 1 << 16)
             if not chunk:
+                self.exited = True
                 return None
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
@@ -162,7 +164,7 @@ class Worker:
             self.kill()
             return {
                 "ready": False,
-                "errorType": "Runtime.InitError" if self.alive() else "Runtime.ExitError",
+                "errorType": "Runtime.ExitError" if self.exited else "Runtime.InitError",
                 "errorMessage": "The function's init phase did not finish within "
                 f"{INIT_TIMEOUT_SECONDS:.0f} seconds, or its process exited.",
                 "stackTrace": [],
@@ -180,7 +182,10 @@ class Worker:
         duration = (time.monotonic() - started) * 1000
         init = self.init_ms if cold else None
         if result is None:
-            timed_out = self.alive()
+            timed_out = not self.exited
+            if self.exited:  # let it finish exiting, for its exit status
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=2)
             self.kill()
             if timed_out:
                 message = f"Task timed out after {timeout:.2f} seconds"
