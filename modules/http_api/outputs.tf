@@ -14,8 +14,8 @@ output "api_execution_arn" {
 }
 
 output "api_stage_invoke_url" {
-  description = "URL that invokes the $default stage."
-  value       = aws_apigatewayv2_stage.this.invoke_url
+  description = "URL that invokes the $default stage: the API's endpoint and a slash (the same URL as the stage's invoke_url on AWS, and the one an emulator that serves the API reports)."
+  value       = "${aws_apigatewayv2_api.this.api_endpoint}/"
 }
 
 output "api_authorizer_ids" {
