@@ -98,8 +98,15 @@ class Runtime:
         with self._lock:
             return self._pools.setdefault(name, Pool(name))
 
-    def invoke(self, code: FunctionCode, event: Any, request_id: str | None = None) -> Invocation:
-        """Run `code`'s handler once with `event` in a warm worker (or a cold one)."""
+    def invoke(
+        self,
+        code: FunctionCode,
+        event: Any,
+        request_id: str | None = None,
+        with_logs: bool = False,
+    ) -> Invocation:
+        """Run `code`'s handler once with `event` in a warm worker (or a cold one);
+        `with_logs`: the invocation's log lines too."""
         request_id = request_id or str(uuid.uuid4())
         pool = self.pool(code.name)
         generation = self._generation.get(code.name, 0)
@@ -130,6 +137,8 @@ class Runtime:
                 "stackTrace": [],
             }
             result = Invocation(False, error=error, request_id=request_id)
+        if with_logs:
+            result.logs = worker.logs()
         fresh = self._generation.get(code.name, 0) == generation
         pool.give_back(worker, reusable=fresh and worker.alive())
         return result

@@ -82,6 +82,7 @@ class Invocation:
     duration_ms: float = 0.0
     init_ms: float | None = None  # set on a cold start
     request_id: str = ""
+    logs: list[str] | None = None  # its log lines, when asked for
 
     @property
     def timed_out(self) -> bool:
@@ -99,6 +100,7 @@ class Worker:
         self.pending: dict[str, tuple[float, float | None]] = {}  # request id -> duration, init
         self._closed = threading.Event()  # the last invocation's END line is written
         self._closed.set()
+        self.lines: list[str] = []  # the current invocation's log lines, START to REPORT
         req_read, self._requests = os.pipe()
         self._results, res_write = os.pipe()
         child_env = {**env, "AWS_LAMBDA_LOG_STREAM_NAME": self.stream}
@@ -175,7 +177,8 @@ class Worker:
     def invoke(self, event: Any, request_id: str, cold: bool, timeout: int) -> Invocation:
         self._closed.wait(1.0)  # the previous invocation's log lines come first
         self._closed.clear()
-        self.sink(self.code, self.stream, f"START RequestId: {request_id} Version: $LATEST")
+        self.lines = []
+        self._emit(f"START RequestId: {request_id} Version: $LATEST")
         started = time.monotonic()
         self._write({"request_id": request_id, "event": event, "timeout_ms": timeout * 1000})
         result = self._read(started + timeout)
@@ -196,7 +199,7 @@ class Worker:
                     f"exit status {self.process.returncode}"
                 )
                 error_type = "Runtime.ExitError"
-            self.sink(self.code, self.stream, f"{_now()} {request_id} {message}")
+            self._emit(f"{_now()} {request_id} {message}")
             self._close_invocation(request_id, duration, init)
             error = {"errorType": error_type, "errorMessage": message, "stackTrace": []}
             return Invocation(False, error=error, duration_ms=duration, request_id=request_id)
@@ -214,8 +217,8 @@ class Worker:
         )
         if init is not None:
             report += f"\tInit Duration: {init:.2f} ms"
-        self.sink(self.code, self.stream, f"END RequestId: {request_id}")
-        self.sink(self.code, self.stream, report)
+        self._emit(f"END RequestId: {request_id}")
+        self._emit(report)
         self._closed.set()
 
     def _relay_output(self) -> None:
@@ -248,7 +251,16 @@ class Worker:
             duration, init = self.pending.pop(request_id, (0.0, None))
             self._close_invocation(request_id, duration, init)
             return
-        self.sink(self.code, self.stream, text)
+        self._emit(text)
+
+    def _emit(self, line: str) -> None:
+        self.lines.append(line)
+        self.sink(self.code, self.stream, line)
+
+    def logs(self, wait: float = 1.0) -> list[str]:
+        """The lines of the invocation that just ended, once its REPORT line is written."""
+        self._closed.wait(wait)
+        return list(self.lines)
 
     # --- life and death ----------------------------------------------------------------------
 

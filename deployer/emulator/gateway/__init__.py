@@ -11,10 +11,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from deployer.emulator import process
+from deployer.emulator.gateway import invoke_api
 from deployer.emulator.gateway.lambdas import Functions
-from deployer.emulator.gateway.serve import PREFIX, ExecuteApi, JwtCheck, install
+from deployer.emulator.gateway.serve import PREFIX, ExecuteApi, JwtCheck
+from deployer.emulator.gateway.serve import install as _serve_apis
 
 __all__ = ["PREFIX", "Gateway", "install"]
+
+
+def install(gateway: Gateway) -> None:
+    """Patch moto: APIs report their served URL, Lambda Invoke runs through `gateway`."""
+    _serve_apis()
+    invoke_api.install(gateway.functions)
 
 
 class Gateway:

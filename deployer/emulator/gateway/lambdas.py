@@ -103,12 +103,14 @@ class Functions:
 
     # --- running it ------------------------------------------------------------------------
 
-    def invoke(self, fn: Any, event: Any, timeout: float | None = None) -> Invocation:
+    def invoke(
+        self, fn: Any, event: Any, timeout: float | None = None, with_logs: bool = False
+    ) -> Invocation:
         """Run the function once; `timeout` (seconds) may cut its own timeout shorter."""
         code = self.code(fn)
         if timeout is not None and timeout < code.timeout:
             code = replace(code, timeout=max(1, int(timeout)))
-        return self.runtime.invoke(code, event)
+        return self.runtime.invoke(code, event, with_logs=with_logs)
 
     def recycle(self, name: str) -> None:
         self.runtime.recycle(name)
