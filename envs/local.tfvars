@@ -19,23 +19,27 @@ tables = {
   }
 }
 
-# Routes with auth = "default" use default_authorizer: "jwt" lets API Gateway check the
-# tokens itself; "lambda" runs lambda_src/authorizer (a REQUEST authorizer) instead.
+# The emulator is the OIDC issuer of local: https://auth.deployer.localhost/ names no port,
+# and `deployer token local` mints its tokens. Routes with auth = "default" use "jwt":
+# API Gateway (here, the emulator) checks the tokens itself, against the issuer's keys.
+# "lambda" runs lambda_src/authorizer (a REQUEST authorizer) instead; it fetches the
+# issuer's JWKS itself, from a URL with the emulator's port in it, which this file cannot
+# know, so it is not the default here (a test environment sets its jwks_url).
 authorizers = {
   jwt = {
     type     = "jwt"
-    issuer   = "https://login.example.com/"
+    issuer   = "https://auth.deployer.localhost/"
     audience = ["https://api.example.com"]
   }
   lambda = {
     type     = "request"
     function = "authorizer"
-    issuer   = "https://login.example.com/"
+    issuer   = "https://auth.deployer.localhost/"
     audience = ["https://api.example.com"]
     ttl      = 300
   }
 }
-default_authorizer = "lambda"
+default_authorizer = "jwt"
 
 api = {
   throttling_burst_limit = 100

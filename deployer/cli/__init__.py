@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from deployer import __version__
-from deployer.cli import basics, branches, docs, github, local, package, stack
+from deployer.cli import basics, branches, docs, github, local, package, stack, token
 from deployer.common import EXIT_INTERRUPTED, DeployerError
 
 
@@ -71,6 +71,7 @@ COMMANDS = {
     "force-unlock": stack.force_unlock,
     "bootstrap": local.bootstrap,
     "invoke": local.invoke,
+    "token": token.token,
     "env-for-branch": branches.env_for_branch,
 }
 GROUPS = {"local": local.local_app, "github": github.github_app}

@@ -6,11 +6,17 @@ not part of this face: they run in the emulator's own process."""
 from __future__ import annotations
 
 from deployer.emulator.control import ensure_running, status, stop
-from deployer.emulator.state import recorded_port
+from deployer.emulator.oidc import LOCAL_ISSUER, local_audiences, mint_token, unverified_claims
+from deployer.emulator.state import recorded_port, state_dir
 
 __all__ = [
+    "LOCAL_ISSUER",
     "ensure_running",
+    "local_audiences",
+    "mint_token",
     "recorded_port",
+    "state_dir",
     "status",
     "stop",
+    "unverified_claims",
 ]

@@ -38,9 +38,12 @@ from moto.moto_server.werkzeug_app import (
 )
 
 from deployer.emulator import gateway as emulator_gateway
+from deployer.emulator import jwt_authorizer
 from deployer.emulator import patches as emulator_patches
 from deployer.emulator.gateway.request_authorizer import Decision
-from deployer.emulator.gateway.responses import UNAUTHORIZED, gateway_error
+from deployer.emulator.gateway.responses import gateway_error
+from deployer.emulator.issuer_keys import IssuerKeys
+from deployer.emulator.oidc import OIDC_PREFIX, Issuer
 from deployer.emulator.state import HEALTH_PATH
 
 # Services whose APIs speak JSON even on GET requests that carry no Content-Type.
@@ -68,13 +71,22 @@ class Answer:
 def build_app(health: dict[str, Any]) -> Callable:
     """moto's server application with our additions, a health endpoint and 501s for gaps."""
     emulator_patches.apply()
-    emulator_gateway.install()
-    return EmulatorApp(DomainDispatcherApplication(create_backend_app), health)
+    app = EmulatorApp(DomainDispatcherApplication(create_backend_app), health)
+    emulator_gateway.install(app.gateway)
+    return app
 
 
-def _jwt_check_factory():
-    def check(authorizer, request, scopes):
-        return Decision(False, response=gateway_error(401, UNAUTHORIZED), reason="JWT pending")
+def _jwt_check(keys: IssuerKeys) -> Callable:
+    """API Gateway's JWT authorizer, with the keys of the local issuer and of any other."""
+
+    def check(authorizer: Any, request: Any, scopes: list[str]) -> Decision:
+        decision = jwt_authorizer.check(
+            authorizer, request.headers, scopes, keys, query=request.query
+        )
+        if decision.allowed:
+            return Decision(True, context=decision.authorizer_context())
+        response = gateway_error(decision.status, decision.message, list(decision.headers))
+        return Decision(False, response=response, reason=f"JWT: {decision.reason}")
 
     return check
 
@@ -91,15 +103,27 @@ class EmulatorApp:
         self.app = app
         self.health = health
         self.replays = Replays()
-        self.gateway = emulator_gateway.Gateway(_jwt_check_factory)
+        self.issuer: Issuer | None = None
+        self.gateway = emulator_gateway.Gateway(self._jwt_check)
+
+    def serving(self) -> None:
+        """The server listens: the parts that need its folder and endpoint start now (the
+        issuer's key must exist before anyone asks `deployer token` for a token)."""
+        self.issuer = Issuer.for_current_process()
+
+    def _jwt_check(self) -> Callable:
+        return _jwt_check(IssuerKeys(local=self.issuer))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             body = json.dumps(self.health).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        if environ.get("PATH_INFO", "").startswith(emulator_gateway.PREFIX):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(emulator_gateway.PREFIX):
             return self.gateway(environ, start_response)
+        if path.startswith(OIDC_PREFIX) and self.issuer is not None:
+            return self.issuer(environ, start_response)
         _remember_query_action(environ)
         answer = self.replays.answer(environ, self._run)
         start_response(answer.status, answer.headers)

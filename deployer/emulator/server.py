@@ -30,6 +30,7 @@ def serve(folder: Path, port: int) -> None:
     # moto builds some URLs (e.g. presigned S3 URLs) from MOTO_PORT.
     os.environ["MOTO_PORT"] = str(actual_port)
     emulator_process.started(folder, endpoint_for(actual_port))
+    app.serving()
     write_state(
         folder,
         {"pid": os.getpid(), "port": actual_port, "started_at": time.time(), "host": HOST},

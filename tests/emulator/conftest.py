@@ -9,9 +9,14 @@ from deployer.emulator.control import ensure_running, stop
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def emulator_project(tmp_path_factory):
+    """The small emulated project whose emulator `server` is."""
+    return make_project(tmp_path_factory.mktemp("emu") / "proj")
+
+
+@pytest.fixture(scope="module")
+def server(emulator_project):
     """One running emulator shared by the tests of our moto additions."""
-    proj = make_project(tmp_path_factory.mktemp("emu") / "proj")
-    running = ensure_running(proj)
+    running = ensure_running(emulator_project)
     yield running
-    stop(proj)
+    stop(emulator_project)
