@@ -23,8 +23,10 @@ layer around moto (health, 501s, retried calls) is `deployer/emulator/app.py`.
   statement exactly (an SDK retry of a request whose answer was lost): that answers the
   statement again instead of adding a twin. moto appended a duplicate, `RemovePermission`
   then removed one of the two, and the provider waited five minutes for the other.
-- Lambda never needs Docker: functions are created without it (the deployer runs
-  handlers itself, `deployer invoke`), and an Invoke through moto answers without it.
+- Lambda never needs Docker: functions are created without it, and run in the
+  emulator's own warm workers (`deployer/emulator/gateway/`, `deployer/runtime/`).
+- RDS: a PostgreSQL instance gets a real PostgreSQL server on loopback, with the master
+  secret's credentials and TLS; its endpoint is reported (`deployer/emulator/database.py`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from moto.rds.exceptions import DBParameterGroupNotFoundError
 from moto.rds.models import DBInstance, DBParameterGroup
 from moto.rds.responses import RDSResponse
 
+from deployer.emulator import database as emulator_database
+
 _APPLIED = False
 
 
@@ -64,6 +68,7 @@ def apply() -> None:
     _lambda_configuration_updates()
     _lambda_unique_permission_ids()
     _ec2_group_rule_descriptions()
+    emulator_database.install()
     _APPLIED = True
 
 
