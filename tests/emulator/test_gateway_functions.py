@@ -147,16 +147,16 @@ def handler(event, context):
 """
 
 
-def _protected(server, *, ttl: int = 0, simple: bool = True):
+def _protected(
+    server, *, ttl: int = 0, simple: bool = True, sources=None, routes=("GET /private",)
+):
     authorizer = deploy_function(server, {"handler.py": AUTHORIZER})
     api = HttpApi(server)
-    authorizer_id = api.request_authorizer(authorizer, ttl=ttl, simple=simple)
-    api.route(
-        "GET /private",
-        deploy_function(server, {"handler.py": SEE_CONTEXT}),
-        AuthorizationType="CUSTOM",
-        AuthorizerId=authorizer_id,
-    )
+    kwargs = {"sources": sources} if sources else {}
+    authorizer_id = api.request_authorizer(authorizer, ttl=ttl, simple=simple, **kwargs)
+    see = deploy_function(server, {"handler.py": SEE_CONTEXT})
+    for route in routes:
+        api.route(route, see, AuthorizationType="CUSTOM", AuthorizerId=authorizer_id)
     return api, authorizer
 
 
@@ -190,6 +190,23 @@ def test_request_authorizer_results_are_cached_for_their_ttl(server):
     assert len(_authorizer_calls(server, authorizer)) == 1
     requests.get(f"{api.url}/private", headers={"Authorization": "other"}, timeout=30)
     assert len(_authorizer_calls(server, authorizer)) == 2  # another identity, another call
+
+
+def test_context_identity_sources_key_the_cache_per_route(server):
+    sources = ["$request.header.Authorization", "$context.routeKey"]
+    api, authorizer = _protected(
+        server, ttl=300, sources=sources, routes=("GET /private", "GET /other")
+    )
+    for path in ("private", "private", "other"):
+        answer = requests.get(
+            f"{api.url}/{path}", headers={"Authorization": "let-me-in"}, timeout=30
+        )
+        assert answer.status_code == 200
+    calls = _authorizer_calls(server, authorizer)
+    assert [c["identity"] for c in calls] == [
+        ["let-me-in", "GET /private"],
+        ["let-me-in", "GET /other"],
+    ]
 
 
 def test_a_request_authorizer_may_answer_with_an_iam_policy(server):

@@ -32,18 +32,24 @@ class Decision:
     reason: str = ""
 
 
-def identity_values(request: Request, sources: list[str], stage_variables: dict) -> list | None:
-    """The values of the identity sources, or None when one is missing or empty."""
+def identity_values(
+    request: Request, sources: list[str], stage_variables: dict, context: dict[str, str]
+) -> list | None:
+    """The values of the identity sources, or None when one is missing or empty.
+
+    `context`: the `$context.` variables known at this point (routeKey, stage, ...)."""
     values = []
     for source in sources or []:
-        value = _identity(request, source.strip(), stage_variables)
+        value = _identity(request, source.strip(), stage_variables, context)
         if not value:
             return None
         values.append(value)
     return values
 
 
-def _identity(request: Request, source: str, stage_variables: dict) -> str | None:
+def _identity(
+    request: Request, source: str, stage_variables: dict, context: dict[str, str]
+) -> str | None:
     if source.startswith("$request.header."):
         return request.header(source[len("$request.header.") :].lower())
     if source.startswith("$request.querystring."):
@@ -51,9 +57,14 @@ def _identity(request: Request, source: str, stage_variables: dict) -> str | Non
     if source.startswith("$stageVariables."):
         return stage_variables.get(source[len("$stageVariables.") :])
     if source.startswith("$context."):
-        return {"$context.httpMethod": request.method, "$context.path": request.raw_path}.get(
-            source
-        )
+        known = {
+            "httpMethod": request.method,
+            "path": request.raw_path,
+            "apiId": request.api_id,
+            "identity.sourceIp": request.source_ip,
+            **context,
+        }
+        return known.get(source[len("$context.") :])
     return None
 
 

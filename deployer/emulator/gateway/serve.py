@@ -186,7 +186,8 @@ class ExecuteApi:
         self, api: Any, stage: Any, route: Any, params: dict, request: Request, authorizer: Any
     ) -> lambda_auth.Decision:
         sources = list(authorizer.identity_source or [])
-        values = lambda_auth.identity_values(request, sources, stage.stage_variables or {})
+        context = {"routeKey": route.route_key, "stage": stage.name}
+        values = lambda_auth.identity_values(request, sources, stage.stage_variables or {}, context)
         if values is None:
             return lambda_auth.Decision(
                 False,
