@@ -11,15 +11,13 @@ error (its traceback, user frames only, is shown as such), not a deployer failur
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,13 +25,11 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deployer.aws import client, environment
-from deployer.common import DeployerError, UserInputError, did_you_mean, run_captured
+from deployer.common import DeployerError, UserInputError, did_you_mean
 from deployer.config import Project, get_environment
-from deployer.functions import SHARED_DIR, load_functions
+from deployer.functions import SHARED_DIR, deployed_name, load_functions
+from deployer.runtime import FunctionCode, Runtime, lambda_variables, unpack_package
 
-RUNNER = Path(__file__).with_name("runner.py")
-# Lambda's init phase has its own limit (10 s) on top of the function's timeout.
-INIT_ALLOWANCE_SECONDS = 10
 SAMPLE_SUBJECT = "local-invoke"
 
 
@@ -60,11 +56,6 @@ class InvokeResult:
         else:
             data["error"] = self.error
         return data
-
-
-def deployed_name(project: Project, env_name: str, function: str) -> str:
-    """The Lambda function name the root stack gives a function: `<app>-<env>-<name>`."""
-    return f"{project.settings.app}-{env_name}-{function}"
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -169,49 +160,20 @@ def _deployed_configuration(environ: dict[str, str], env_name: str, name: str) -
 
 
 def _packaged_code(project: Project, function: str) -> list[str]:
-    """The function's built zip, unpacked once per content: a last resort for imports."""
+    """The third-party packages built into the function's zip, unpacked once per content:
+    a last resort for imports (the sources are the function's own code)."""
     zip_path = project.build_dir / f"{function}.zip"
     if not zip_path.is_file():
         return []
-    stat = zip_path.stat()
-    target = project.work_dir / "invoke" / f"{function}-{stat.st_size}-{stat.st_mtime_ns}"
+    data = zip_path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    folder = project.work_dir / "invoke"
+    target = folder / f"{function}-{digest}"
     if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        for old in target.parent.glob(f"{function}-*"):
-            _remove_tree(old)
-        staging = Path(tempfile.mkdtemp(prefix=f".{function}-", dir=target.parent))
-        with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(staging)
-        os.replace(staging, target)
-    return [str(target)]
-
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _child_environment(
-    environ: dict[str, str], config: dict, function_env: dict[str, str], task_root: Path
-) -> dict[str, str]:
-    env = {k: v for k, v in environ.items() if not k.startswith("DEPLOYER_")}
-    env.update(function_env)
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or ""
-    env.update(
-        {
-            "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("MemorySize", 128)),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config['FunctionName']}",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.get('Runtime', 'python')}",
-            "LAMBDA_TASK_ROOT": str(task_root),
-            "_HANDLER": config.get("Handler", ""),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    if region:
-        env.setdefault("AWS_REGION", region)
-        env.setdefault("AWS_DEFAULT_REGION", region)
-    return env
+        for old in folder.glob(f"{function}-*"):
+            shutil.rmtree(old, ignore_errors=True)
+    _code, deps = unpack_package(data, target)
+    return [str(deps)]
 
 
 def invoke(
@@ -249,83 +211,55 @@ def invoke(
     shared = project.lambda_src / SHARED_DIR
     if shared.is_dir():
         code_paths.append(str(shared))
-    timeout = int(config.get("Timeout") or spec.timeout)
-    run_spec = {
-        "code_paths": code_paths,
-        "extra_paths": _packaged_code(project, spec.name),
-        "handler": spec.handler,
-        "event": event,
-        "function_name": name,
-        "function_arn": config.get("FunctionArn", ""),
-        "memory": config.get("MemorySize", spec.memory),
-        "timeout": timeout,
-    }
-    child_env = _child_environment(environ, config, function_env, spec.folder)
-    return run_handler(spec.name, name, run_spec, child_env, timeout, log)
+    code = FunctionCode(
+        name=name,
+        arn=config.get("FunctionArn", ""),
+        handler=spec.handler,
+        timeout=int(config.get("Timeout") or spec.timeout),
+        memory=int(config.get("MemorySize") or spec.memory),
+        code_paths=tuple(code_paths),
+        extra_paths=tuple(_packaged_code(project, spec.name)),
+        environment=function_env,
+        runtime=config.get("Runtime") or spec.runtime,
+    )
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or ""
+    child_env = {k: v for k, v in environ.items() if not k.startswith("DEPLOYER_")}
+    child_env.update(function_env)
+    child_env.update(lambda_variables(code, region))
+    return run_handler(spec.name, code, event, child_env, log)
 
 
 def run_handler(
     function: str,
-    name: str,
-    run_spec: dict,
+    code: FunctionCode,
+    event: Any,
     child_env: dict[str, str],
-    timeout: int,
     log: TextIO | None = None,
 ) -> InvokeResult:
-    """Run the handler `run_spec` names in a child Python with `child_env`, within `timeout`.
+    """Run `code`'s handler once, cold, in a worker of the Lambda runtime with `child_env`.
 
-    The function's own output (prints, logs) goes to `log` (default stderr) as it comes.
+    The function's own output (prints, logs) goes to `log` (default stderr) as it comes;
+    Lambda's START/END/REPORT lines are left out.
     """
     log = log or sys.stderr
-    with tempfile.TemporaryDirectory(prefix="deployer-invoke-") as tmp:
-        spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
-        spec_path.write_text(json.dumps(run_spec), encoding="utf-8")
-        cmd = [sys.executable, "-I", str(RUNNER), str(spec_path), str(result_path)]
-        try:
-            out_fd: int | None = log.fileno()
-        except (AttributeError, OSError, ValueError):
-            out_fd = None  # no real file (e.g. a test runner): relay it afterwards
-        started = time.monotonic()
-        proc = run_captured(
-            cmd,
-            env=child_env,
-            timeout=timeout + INIT_ALLOWANCE_SECONDS,
-            output_fd=out_fd,
-            combine=True,  # prints and log records, in the order the function made them
-        )
-        duration_ms = int((time.monotonic() - started) * 1000)
-        _relay(proc.stdout, log)
-        if proc.timed_out:
-            return InvokeResult(
-                function,
-                name,
-                ok=False,
-                error={
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"Task timed out after {timeout} seconds",
-                    "stackTrace": [],
-                },
-                duration_ms=duration_ms,
-            )
-        try:
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            result = {
-                "ok": False,
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"The function's process exited with code {proc.returncode} "
-                "before returning (it may have called sys.exit or crashed).",
-                "stackTrace": [],
-            }
-    if result.get("ok"):
+
+    def relay(_code: FunctionCode, _stream: str, line: str) -> None:
+        if not line.startswith(_LAMBDA_LINES):
+            log.write(line + "\n")
+            log.flush()
+
+    runtime = Runtime(lambda _code: child_env, relay, log_errors=False)  # shown as the result
+    try:
+        result = runtime.invoke(code, event, with_logs=True)  # every line relayed first
+    finally:
+        runtime.stop()
+    duration_ms = int(result.duration_ms + (result.init_ms or 0))
+    if result.ok:
         return InvokeResult(
-            function, name, True, response=result.get("response"), duration_ms=duration_ms
+            function, code.name, True, response=result.response, duration_ms=duration_ms
         )
-    error = {k: result.get(k) for k in ("errorType", "errorMessage", "stackTrace")}
-    return InvokeResult(function, name, False, error=error, duration_ms=duration_ms)
+    error = {k: (result.error or {}).get(k) for k in ("errorType", "errorMessage", "stackTrace")}
+    return InvokeResult(function, code.name, False, error=error, duration_ms=duration_ms)
 
 
-def _relay(output: str, log: TextIO) -> None:
-    if output:
-        log.write(output)
-        log.flush()
+_LAMBDA_LINES = ("START RequestId: ", "END RequestId: ", "REPORT RequestId: ")

@@ -7,6 +7,7 @@ like Lambda's execution environments.
 
 from __future__ import annotations
 
+from deployer.runtime.environment import lambda_variables
 from deployer.runtime.package import unpack_package
 from deployer.runtime.pool import Runtime
 from deployer.runtime.workers import DEFAULT_CONCURRENCY, FunctionCode, Invocation
@@ -16,5 +17,6 @@ __all__ = [
     "FunctionCode",
     "Invocation",
     "Runtime",
+    "lambda_variables",
     "unpack_package",
 ]

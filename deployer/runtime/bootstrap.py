@@ -126,14 +126,6 @@ def invoke(handler, spec: dict, request: dict) -> dict:
     return {"ok": True, "response": response}
 
 
-def _log_error(result: dict) -> None:
-    """What Lambda's runtime logs for a failed invocation."""
-    trace = "".join(result.get("stackTrace") or [])
-    print(f"[ERROR] {result['errorType']}: {result['errorMessage']}", flush=True)
-    if trace:
-        print("Traceback (most recent call last):\n" + trace.rstrip("\n"), flush=True)
-
-
 def _send(out, message: dict) -> None:
     out.write(json.dumps(message, default=str) + "\n")
     out.flush()
@@ -151,16 +143,18 @@ def main(argv: list[str]) -> int:
     try:
         handler = load_handler(spec)
     except Exception as exc:
-        error_type = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else None
-        _send(results, {"ready": False, **error_of(exc, error_type)})
+        error = error_of(exc)
+        if isinstance(exc, ImportError):  # what Lambda's runtime answers
+            module = spec["handler"].rpartition(".")[0]
+            error["errorType"] = "Runtime.ImportModuleError"
+            error["errorMessage"] = f"Unable to import module '{module}': {exc}"
+        _send(results, {"ready": False, **error})
         return 1
     _send(results, {"ready": True, "init_ms": round((time.monotonic() - started) * 1000, 2)})
     for line in requests:
         request = json.loads(line)
         request_ids.request_id = request["request_id"]
         result = invoke(handler, spec, request)
-        if not result["ok"]:
-            _log_error(result)
         sys.stdout.flush()
         sys.stderr.flush()
         print(f"{END_MARKER} {request['request_id']}", flush=True)

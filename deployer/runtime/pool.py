@@ -87,9 +87,11 @@ class Pool:
 class Runtime:
     """Every function's pool; one per emulator process."""
 
-    def __init__(self, environment: Environment, sink: LogSink) -> None:
+    def __init__(self, environment: Environment, sink: LogSink, log_errors: bool = True) -> None:
+        """`log_errors`: failed invocations log their error (off when the caller shows it)."""
         self.environment = environment
         self.sink = sink
+        self.log_errors = log_errors
         self._pools: dict[str, Pool] = {}
         self._lock = threading.Lock()
         self._generation: dict[str, int] = {}
@@ -120,7 +122,7 @@ class Runtime:
             return Invocation(False, error=error, request_id=request_id)
         cold = worker is None
         if worker is None:
-            worker = Worker(code, self.environment(code), self.sink)
+            worker = Worker(code, self.environment(code), self.sink, self.log_errors)
             pool.add_busy(worker)
             ready = worker.start()
             if not ready.get("ready"):

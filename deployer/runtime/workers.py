@@ -55,6 +55,7 @@ class FunctionCode:
     version: str = "$LATEST"
     concurrency: int = DEFAULT_CONCURRENCY
     log_group: str = ""
+    runtime: str = "python3.12"
 
     @property
     def fingerprint(self) -> str:
@@ -92,12 +93,17 @@ class Invocation:
 class Worker:
     """One execution environment: a child process and its three pipes."""
 
-    def __init__(self, code: FunctionCode, env: dict[str, str], sink: LogSink) -> None:
+    def __init__(
+        self, code: FunctionCode, env: dict[str, str], sink: LogSink, log_errors: bool = True
+    ) -> None:
+        """`log_errors`: a failed invocation's error goes to the log, as Lambda logs it."""
+        self.log_errors = log_errors
         self.code = code
         self.sink = sink
         self.stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
         self.busy = False
-        self.pending: dict[str, tuple[float, float | None]] = {}  # request id -> duration, init
+        # request id -> (duration, init duration, error): what its END line needs to close it
+        self.pending: dict[str, tuple[float, float | None, dict | None]] = {}
         self._closed = threading.Event()  # the last invocation's END line is written
         self._closed.set()
         self.lines: list[str] = []  # the current invocation's log lines, START to REPORT
@@ -190,6 +196,7 @@ class Worker:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=2)
             self.kill()
+            self._reader.join(timeout=2)  # what it printed comes before why it ended
             if timed_out:
                 message = f"Task timed out after {timeout:.2f} seconds"
                 error_type = "Sandbox.Timedout"
@@ -203,10 +210,11 @@ class Worker:
             self._close_invocation(request_id, duration, init)
             error = {"errorType": error_type, "errorMessage": message, "stackTrace": []}
             return Invocation(False, error=error, duration_ms=duration, request_id=request_id)
-        self.pending[request_id] = (duration, init)
         if result.get("ok"):
+            self.pending[request_id] = (duration, init, None)
             return Invocation(True, result.get("response"), None, duration, init, request_id)
         error = {k: result.get(k) for k in ("errorType", "errorMessage", "stackTrace")}
+        self.pending[request_id] = (duration, init, error)
         return Invocation(False, None, error, duration, init, request_id)
 
     def _close_invocation(self, request_id: str, duration: float, init: float | None) -> None:
@@ -248,7 +256,9 @@ class Worker:
                 if request_id in self.pending:
                     break
                 time.sleep(0.01)
-            duration, init = self.pending.pop(request_id, (0.0, None))
+            duration, init, error = self.pending.pop(request_id, (0.0, None, None))
+            if error and self.log_errors:
+                self._emit(_error_lines(error))
             self._close_invocation(request_id, duration, init)
             return
         self._emit(text)
@@ -285,6 +295,13 @@ class Worker:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=2)
         self.kill()
+
+
+def _error_lines(error: dict) -> str:
+    """What Lambda's runtime logs for a failed invocation: the error and the user's trace."""
+    line = f"[ERROR] {error.get('errorType')}: {error.get('errorMessage')}"
+    trace = "".join(error.get("stackTrace") or []).rstrip("\n")
+    return f"{line}\nTraceback (most recent call last):\n{trace}" if trace else line
 
 
 def _now() -> str:

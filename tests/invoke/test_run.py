@@ -19,8 +19,8 @@ from deployer.cli import app
 from deployer.common.errors import UserInputError
 from deployer.config.project import Project
 from deployer.emulator.control import stop
-from deployer.invoke import run as invoke_module
 from deployer.invoke.run import default_event, invoke, load_event, run_handler
+from deployer.runtime import FunctionCode
 
 TABLE = "demo-local-things"
 
@@ -152,7 +152,7 @@ def test_user_error_shows_the_users_traceback_only(deployed):
     assert result.error["errorMessage"] == "bad value 'example-id'"
     trace = "".join(result.error["stackTrace"])
     assert "in handler" in trace and "in _check" in trace
-    assert "runner.py" not in trace  # the runner's own frames (deployer/invoke/runner.py)
+    assert "bootstrap.py" not in trace  # the runtime's own frames (deployer/runtime/)
 
 
 def test_cli_invoke_prints_the_response_and_exit_codes(deployed, tmp_path, monkeypatch):
@@ -217,18 +217,15 @@ def run_code(tmp_path: Path, code: str, timeout: int = 5, event: dict | None = N
     folder = tmp_path / "fn"
     folder.mkdir(exist_ok=True)
     (folder / "handler.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    spec = {
-        "code_paths": [str(folder)],
-        "handler": "handler.handler",
-        "event": event or {},
-        "function_name": "demo-local-fn",
-        "function_arn": "arn:aws:lambda:eu-west-1:123456789012:function:demo-local-fn",
-        "memory": 128,
-        "timeout": timeout,
-    }
-    return run_handler(
-        "fn", "demo-local-fn", spec, {"PATH": "/usr/bin:/bin"}, timeout, io.StringIO()
+    code = FunctionCode(
+        name="demo-local-fn",
+        arn="arn:aws:lambda:eu-west-1:123456789012:function:demo-local-fn",
+        handler="handler.handler",
+        timeout=timeout,
+        memory=128,
+        code_paths=(str(folder),),
     )
+    return run_handler("fn", code, event or {}, {"PATH": "/usr/bin:/bin"}, io.StringIO())
 
 
 def test_runner_gives_a_lambda_like_context(tmp_path: Path):
@@ -257,11 +254,10 @@ def test_runner_gives_a_lambda_like_context(tmp_path: Path):
     }
 
 
-def test_runner_times_out(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(invoke_module, "INIT_ALLOWANCE_SECONDS", 0)
+def test_runner_times_out(tmp_path: Path):
     result = run_code(tmp_path, "import time\ndef handler(e, c):\n    time.sleep(60)\n", timeout=1)
     assert not result.ok
-    assert result.error["errorMessage"] == "Task timed out after 1 seconds"
+    assert result.error["errorMessage"] == "Task timed out after 1.00 seconds"
 
 
 def test_runner_reports_unserialisable_responses_and_exits(tmp_path: Path):
@@ -269,9 +265,10 @@ def test_runner_reports_unserialisable_responses_and_exits(tmp_path: Path):
     assert marshal.error["errorType"] == "Runtime.MarshalError"
     exited = run_code(tmp_path, "import sys\ndef handler(e, c):\n    sys.exit(3)\n")
     assert exited.error["errorType"] == "Runtime.ExitError"
-    assert "code 3" in exited.error["errorMessage"]
+    assert "exit status 3" in exited.error["errorMessage"]
     missing = run_code(tmp_path, "import no_such_module_here\ndef handler(e, c):\n    pass\n")
-    assert missing.error["errorType"] == "ModuleNotFoundError"
+    assert missing.error["errorType"] == "Runtime.ImportModuleError"  # as Lambda names it
+    assert "no_such_module_here" in missing.error["errorMessage"]
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -26,9 +26,16 @@ from moto.awslambda.utils import get_backend as lambda_backend
 from moto.logs.models import logs_backends
 
 from deployer.emulator.gateway.events import ACCOUNT_ID
-from deployer.runtime import DEFAULT_CONCURRENCY, FunctionCode, Invocation, Runtime, unpack_package
+from deployer.emulator.state import FUNCTIONS_LOG
+from deployer.runtime import (
+    DEFAULT_CONCURRENCY,
+    FunctionCode,
+    Invocation,
+    Runtime,
+    lambda_variables,
+    unpack_package,
+)
 
-FUNCTIONS_LOG = "functions.log"
 _INVOKE_ARN = re.compile(
     r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/[\d-]+/functions/(.+)/invocations$"
 )
@@ -85,6 +92,7 @@ class Functions:
             environment=dict(fn.environment_vars or {}),
             concurrency=int(fn.reserved_concurrency or DEFAULT_CONCURRENCY),
             log_group=_log_group(fn),
+            runtime=fn.run_time or "python3.12",
         )
 
     def _package(self, fn: Any) -> tuple[Path, Path]:
@@ -129,22 +137,13 @@ class Functions:
             "TZ": ":UTC",
         }
         env.update(code.environment)
+        env.update(lambda_variables(code, region))
         env.update(
             {
-                "AWS_REGION": region,
-                "AWS_DEFAULT_REGION": region,
                 "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test",
                 "AWS_ENDPOINT_URL": self.endpoint,
-                "AWS_LAMBDA_FUNCTION_NAME": code.name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(code.memory),
-                "AWS_LAMBDA_FUNCTION_VERSION": code.version,
-                "AWS_LAMBDA_LOG_GROUP_NAME": code.log_group,
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "AWS_EXECUTION_ENV": "AWS_Lambda_python",
-                "LAMBDA_TASK_ROOT": code.code_paths[0],
                 "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
-                "_HANDLER": code.handler,
             }
         )
         return env
