@@ -40,9 +40,17 @@ def _botocore_session(environ: Mapping[str, str]) -> Any:
 
 
 def client(
-    environ: Mapping[str, str], service: str, region: str | None = None, path_style: bool = False
+    environ: Mapping[str, str],
+    service: str,
+    region: str | None = None,
+    path_style: bool = False,
+    read_timeout: int | None = None,
 ) -> Any:
-    """A boto3 client configured from `environ` (credentials, endpoint, region), not os.environ."""
+    """A boto3 client configured from `environ` (credentials, endpoint, region), not os.environ.
+
+    `read_timeout` (seconds): for a call that waits on purpose, e.g. a synchronous Lambda
+    invoke that lasts as long as the function runs.
+    """
     has_keys = bool(environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
     session = boto3.session.Session(
         botocore_session=_botocore_session(environ),
@@ -56,6 +64,8 @@ def client(
         config_kwargs["s3"] = {"addressing_style": "path"}
     if EMULATOR_ENDPOINT_VAR in environ:
         config_kwargs.update(connect_timeout=5, read_timeout=120)
+    if read_timeout is not None:
+        config_kwargs["read_timeout"] = read_timeout
     service_var = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")
     endpoint = environ.get(service_var) or environ.get("AWS_ENDPOINT_URL") or None
     return session.client(

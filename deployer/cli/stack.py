@@ -55,6 +55,12 @@ AutoApproveOption = Annotated[
         help="Plan and apply without asking (refused for protected environments).",
     ),
 ]
+NoMigrateOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-migrate", help="Do not run the pending database migrations after the apply."
+    ),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", help="Confirm the saved plan without asking (CI).")
 ]
@@ -217,9 +223,11 @@ def apply(
     auto_approve: AutoApproveOption = False,
     yes: YesOption = False,
     lock_timeout: LockTimeoutOption = None,
+    no_migrate: NoMigrateOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Apply a saved plan, or plan and apply after confirmation; then print the outputs."""
+    """Apply a saved plan, or plan and apply after confirmation; then print the outputs and
+    run the pending database migrations (--no-migrate: not)."""
     from deployer.stack import check_apply_allowed
 
     stack = _stack(env, json_out=json_out, lock_timeout=lock_timeout)
@@ -244,6 +252,21 @@ def apply(
         if plan_file is None:
             planned.plan_file.unlink(missing_ok=True)
     print_outputs(stack.outputs(), json_out, env=stack.name)
+    _emulator_notices(stack)
+    if not no_migrate:
+        from deployer.cli.db import migrate_after_apply
+
+        migrate_after_apply(stack.project, stack.name, json_out=json_out)
+
+
+def _emulator_notices(stack) -> None:
+    """What the emulator could not do as asked (e.g. no PostgreSQL server), once each."""
+    from deployer.aws import is_emulated
+    from deployer.emulator import take_notices
+
+    if is_emulated(stack.project, stack.name):
+        for line in take_notices(stack.project):
+            err_console.print(f"[yellow]note:[/] {escape(line)}", emoji=False, soft_wrap=True)
 
 
 def destroy(
@@ -290,13 +313,39 @@ def destroy(
         console.print(f"[green]{escape(stack.name)} destroyed.[/]", emoji=False)
 
 
+OutputNameArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="[NAME]", help="Print only this output's value, raw (for $(...) in a shell)."
+    ),
+]
+
+
 def output(
     env: EnvArgument,
+    name: OutputNameArgument = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Print the environment's outputs (sensitive ones masked)."""
+    """Print the environment's outputs (sensitive ones masked), or one output's value."""
+    import json
+
+    from deployer.common import UserInputError, did_you_mean
+
     stack = _stack(env, json_out=json_out)
-    print_outputs(stack.outputs(), json_out, env=stack.name)
+    outputs = stack.outputs()
+    if name is None:
+        print_outputs(outputs, json_out, env=stack.name)
+        return
+    if name not in outputs:
+        raise UserInputError(
+            f"{stack.name} has no output {name!r}{did_you_mean(name, outputs)}; outputs: "
+            f"{', '.join(outputs) or 'none (nothing applied?)'}."
+        )
+    value = outputs[name]
+    if json_out:
+        print_json(value)
+    else:
+        typer.echo(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
 
 
 def force_unlock(

@@ -1,5 +1,5 @@
-"""The project on disk: `[tool.deployer]` settings, environments, backend files, and the
-one HCL parser (tfvars, backend files, Terraform code)."""
+"""The project on disk: `[tool.deployer]` settings, environments, backend files, the SQL
+migration files, and the one HCL parser (tfvars, backend files, Terraform code)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from deployer.config.environments import (
     list_environments,
 )
 from deployer.config.hcl import HclDocument, HclSyntaxError, parse_hcl, read_hcl, shown_path
+from deployer.config.migrations import MigrationFile, list_migrations, migration_problems
 from deployer.config.project import Project, find_project
 
 __all__ = [
@@ -18,11 +19,14 @@ __all__ = [
     "Environment",
     "HclDocument",
     "HclSyntaxError",
+    "MigrationFile",
     "Project",
     "environment_for_branch",
     "find_project",
     "get_environment",
     "list_environments",
+    "list_migrations",
+    "migration_problems",
     "parse_hcl",
     "read_backend_config",
     "read_hcl",

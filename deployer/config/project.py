@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from deployer.common import UserInputError
 
@@ -24,6 +24,9 @@ class Settings:
     branches: dict[str, str] = field(default_factory=dict)
     # Environments served by the embedded AWS emulator (a moto server on loopback).
     emulated: tuple[str, ...] = ("local",)
+    # SQL migrations (docs/database.md): their folder, and the function that runs them.
+    migrations: str = "migrations"
+    migrate_function: str = "db_migrate"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class Project:
     @property
     def build_dir(self) -> Path:
         return self.work_dir / "build"
+
+    @property
+    def migrations_dir(self) -> Path:
+        """The SQL migrations (`[tool.deployer] migrations`, default `migrations/`)."""
+        return self.root / self.settings.migrations
 
     def env_dir(self, env: str) -> Path:
         """`.deployer/<env>/`: generated var-files, TF_DATA_DIR and plans of one environment."""
@@ -97,12 +105,33 @@ def load_settings(pyproject: Path, raw: dict) -> Settings:
     emulated = raw.get("emulated", ["local"])
     if not isinstance(emulated, list) or not all(isinstance(e, str) for e in emulated):
         raise UserInputError(f"{where}: emulated must be a list of environment names.")
+    migrations = raw.get("migrations", "migrations")
+    if (
+        not isinstance(migrations, str)
+        or not migrations.strip()
+        or PurePath(migrations).is_absolute()
+        or ".." in PurePath(migrations).parts
+    ):
+        raise UserInputError(
+            f"{where}: migrations = {migrations!r} must be a folder inside the project, "
+            'relative to pyproject.toml, e.g. migrations = "migrations".'
+        )
+    migrate_function = raw.get("migrate_function", "db_migrate")
+    if not isinstance(migrate_function, str) or not re.fullmatch(
+        r"[A-Za-z0-9_-]+", migrate_function
+    ):
+        raise UserInputError(
+            f"{where}: migrate_function = {migrate_function!r} must name a function of "
+            'lambda_src/ (letters, digits, - and _), e.g. migrate_function = "db_migrate".'
+        )
     return Settings(
         app=app,
         protected=tuple(protected),
         provider_mirror=mirror,
         branches=dict(branches),
         emulated=tuple(emulated),
+        migrations=migrations,
+        migrate_function=migrate_function,
     )
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from deployer.functions.discovery import SHARED_DIR, FunctionSpec, load_functions
+from deployer.functions.discovery import (
+    MANIFEST,
+    SHARED_DIR,
+    FunctionSpec,
+    deployed_name,
+    load_functions,
+)
 
 __all__ = [
+    "MANIFEST",
     "SHARED_DIR",
     "FunctionSpec",
+    "deployed_name",
     "load_functions",
 ]

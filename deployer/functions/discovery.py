@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer.common import UserInputError, closest
-from deployer.config import Project, list_environments
+from deployer.config import Project, list_environments, migration_problems
 from deployer.functions.handlers import find_handler_problem
 from deployer.functions.manifest import (
     DESCRIPTION_MAX,
@@ -261,9 +261,16 @@ def load_functions(project: Project) -> list[FunctionSpec]:
         if spec is not None:
             specs.append(spec)
     problems.extend(_cross_function_problems(project, specs))
+    if any(spec.name == project.settings.migrate_function for spec in specs):
+        problems.extend(migration_problems(project))  # its package holds the migrations
     if problems:
         if len(problems) == 1:
             raise UserInputError(problems[0])
         listing = "\n".join(f"  - {p}" for p in problems)
         raise UserInputError(f"{len(problems)} problems in function manifests:\n{listing}")
     return sorted(specs, key=lambda s: s.name)
+
+
+def deployed_name(project: Project, env_name: str, function: str) -> str:
+    """The Lambda function name the root stack gives a function: `<app>-<env>-<name>`."""
+    return f"{project.settings.app}-{env_name}-{function}"

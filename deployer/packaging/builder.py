@@ -1,9 +1,11 @@
 """`deployer package`: every function folder becomes a reproducible zip plus the build manifest.
 
-Flow: validate every manifest (nothing is written on bad input) -> work out which functions'
-inputs changed -> install their dependencies through the shared cache -> build the zips in
-parallel into a staging folder -> move them into `.deployer/build/` and rewrite
-`manifest.json` only once all succeeded, so a failure leaves the previous build intact.
+Flow: validate every manifest and the migration files (nothing is written on bad input) ->
+work out which functions' inputs changed -> install their dependencies through the shared
+cache -> build the zips in parallel into a staging folder -> move them into
+`.deployer/build/` and rewrite `manifest.json` only once all succeeded, so a failure leaves
+the previous build intact. The migrate function's package also holds the project's
+migrations (under `migrations/`), so they are among its inputs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from deployer import __version__
 from deployer.common import UserInputError, atomic_write, did_you_mean
-from deployer.config import Project
+from deployer.config import Project, list_migrations
 from deployer.functions import SHARED_DIR, FunctionSpec, load_functions
 from deployer.packaging.archive import source_entries, write_zip
 from deployer.packaging.dependencies import (
@@ -42,6 +44,8 @@ STATE_NAME = "inputs.json"  # input fingerprints of the last build (not part of 
 MB = 1024 * 1024
 ZIPPED_LIMIT = 50 * MB  # Lambda: direct upload of a deployment package
 UNZIPPED_LIMIT = 250 * MB  # Lambda: unzipped function code and layers
+# Where the migrate function finds the project's SQL migrations (docs/database.md).
+MIGRATIONS_ARCDIR = "migrations"
 
 
 @dataclass
@@ -90,7 +94,21 @@ def _merge_sources(project: Project, spec: FunctionSpec, shared: dict[str, Path]
             f"{(spec.folder / arcname).relative_to(project.root).as_posix()} would overwrite "
             f"lambda_src/{SHARED_DIR}/{arcname} in the package; rename one of them."
         )
+    if spec.name == project.settings.migrate_function:
+        own.update(_migration_sources(project, spec, own))
     return {**shared, **own}
+
+
+def _migration_sources(project: Project, spec: FunctionSpec, own: dict[str, Path]) -> dict:
+    """The project's migrations, under migrations/ in the migrate function's package."""
+    for arcname in sorted(own):
+        if arcname.startswith(f"{MIGRATIONS_ARCDIR}/"):
+            raise UserInputError(
+                f"{(spec.folder / arcname).relative_to(project.root).as_posix()}: the "
+                f"{MIGRATIONS_ARCDIR}/ folder of {spec.name}'s package holds the project's "
+                f"{project.settings.migrations}/ files; move this file there."
+            )
+    return {f"{MIGRATIONS_ARCDIR}/{m.name}": m.path for m in list_migrations(project)}
 
 
 def _plan(project: Project, specs: list[FunctionSpec]) -> list[_Plan]:

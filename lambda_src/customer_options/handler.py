@@ -1,7 +1,7 @@
 """GET /customers/{id}/options: a customer's configuration options, read from PostgreSQL.
 
-The schema is in schema.sql; connection, TLS and credential handling in database.py;
-settings in README.md.
+The schema is the project's migration migrations/0001_customers.sql; connection, TLS and
+credential handling in database.py; settings in README.md.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from helpers.lambda_harness import (
     http_event,
     load_handler,
 )
-from helpers.paths import LAMBDA_SRC
+from helpers.paths import REPO_ROOT
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.rds.models import rds_backends
@@ -344,9 +344,9 @@ ROUTE = "GET /customers/{id}/options"
 
 @pytest.fixture(scope="module")
 def options_db(server) -> dict:
-    """The stack's kind of instance with the function's schema.sql, applied as master user."""
+    """The stack's kind of instance with the sample's schema (migration 0001), as master."""
     instance = create_postgres(server, "options-db", force_ssl="1")
-    schema = (LAMBDA_SRC / "customer_options" / "schema.sql").read_text(encoding="utf-8")
+    schema = (REPO_ROOT / "migrations" / "0001_customers.sql").read_text(encoding="utf-8")
     with connect(instance, master_secret(server, instance)["password"]) as conn:
         conn.execute(schema)
         conn.execute("INSERT INTO customers VALUES ('acme', 'ACME'), ('empty-co', 'Empty Co')")

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import boto3
 import psycopg
 import pytest
-from helpers.lambda_harness import LAMBDA_SRC, http_event
+from helpers.lambda_harness import http_event
+from helpers.paths import REPO_ROOT
 from moto import mock_aws
 from psycopg import sql
 
@@ -21,13 +22,13 @@ ROUTE = "GET /customers/{id}/options"
 
 @pytest.fixture(scope="module")
 def options_db(postgres_server):
-    """The function's schema (its own schema.sql) with two customers, one without options."""
+    """The function's schema (migration 0001) with two customers, one without options."""
     with psycopg.connect(postgres_server.admin_conninfo(), autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         admin.execute(f"DROP ROLE IF EXISTS {APP_USER}")
         admin.execute(f"CREATE ROLE {APP_USER} LOGIN")
         admin.execute(f"CREATE DATABASE {DB_NAME} OWNER {APP_USER}")
-    schema = (LAMBDA_SRC / "customer_options" / "schema.sql").read_text(encoding="utf-8")
+    schema = (REPO_ROOT / "migrations" / "0001_customers.sql").read_text(encoding="utf-8")
     with psycopg.connect(postgres_server.admin_conninfo(DB_NAME), autocommit=True) as db:
         db.execute(schema)
         db.execute(schema)  # idempotent, as documented

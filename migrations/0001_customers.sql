@@ -1,4 +1,5 @@
--- Schema read by GET /customers/{id}/options (see README.md). Idempotent: safe to run twice.
+-- Schema read by GET /customers/{id}/options (lambda_src/customer_options/README.md).
+-- Idempotent, so it also applies where these tables were created by hand before.
 
 CREATE TABLE IF NOT EXISTS customers (
     customer_id text PRIMARY KEY CHECK (customer_id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
