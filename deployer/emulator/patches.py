@@ -25,6 +25,9 @@ layer around moto (health, 501s, retried calls) is `deployer/emulator/app.py`.
   then removed one of the two, and the provider waited five minutes for the other.
 - Lambda never needs Docker: functions are created without it, and run in the
   emulator's own warm workers (`deployer/emulator/gateway/`, `deployer/runtime/`).
+- API Gateway v2 `UpdateRoute`: an empty `authorizationScopes` clears the route's scopes
+  (moto kept the old ones: a route switched from a JWT to a Lambda authorizer showed
+  its scopes as a diff in every plan).
 - RDS: a PostgreSQL instance gets a real PostgreSQL server on loopback, with the master
   secret's credentials and TLS; its endpoint is reported (`deployer/emulator/database.py`).
 """
@@ -40,6 +43,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.apigatewayv2 import urls
+from moto.apigatewayv2.models import Route
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
@@ -63,6 +67,7 @@ def apply() -> None:
         return
     _lambda_without_docker()
     _apigatewayv2_stage_updates()
+    _apigatewayv2_route_scopes()
     _rds_parameter_sources()
     _rds_unique_resource_ids()
     _lambda_configuration_updates()
@@ -199,6 +204,18 @@ def _apigatewayv2_stage_updates() -> None:
     stage = "{0}/v2/apis/(?P<api_id>[^/]+)/stages/(?P<stage_name>[^/]+)"
     urls.url_paths[stage + "/accesslogsettings$"] = ApiGatewayV2Response.dispatch
     urls.url_paths[stage + "/routesettings/(?P<route_key>[^/]+)$"] = ApiGatewayV2Response.dispatch
+
+
+def _apigatewayv2_route_scopes() -> None:
+    original = Route.update
+
+    def update(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        scopes = kwargs.get("authorization_scopes")
+        if scopes is not None:  # [] clears them; moto skipped every falsy value
+            self.authorization_scopes = list(scopes)
+
+    Route.update = update
 
 
 # --- RDS -------------------------------------------------------------------------------------

@@ -12,6 +12,27 @@ from botocore.exceptions import ClientError
 from helpers.emulator import REGION, aws, function_zip, lambda_role
 
 
+def test_apigatewayv2_update_route_clears_scopes_with_an_empty_list(server):
+    api = aws(server, "apigatewayv2")
+    api_id = api.create_api(Name="scopes", ProtocolType="HTTP")["ApiId"]
+    route = api.create_route(
+        ApiId=api_id,
+        RouteKey="GET /items",
+        AuthorizationType="JWT",
+        AuthorizationScopes=["items:read"],
+    )
+    api.update_route(
+        ApiId=api_id, RouteId=route["RouteId"], AuthorizationType="CUSTOM", AuthorizationScopes=[]
+    )
+    updated = api.get_route(ApiId=api_id, RouteId=route["RouteId"])
+    assert updated["AuthorizationType"] == "CUSTOM"
+    assert not updated.get("AuthorizationScopes")
+    # Scopes left out of a request stay as they are.
+    api.update_route(ApiId=api_id, RouteId=route["RouteId"], AuthorizationScopes=["a"])
+    api.update_route(ApiId=api_id, RouteId=route["RouteId"], RouteKey="GET /things")
+    assert api.get_route(ApiId=api_id, RouteId=route["RouteId"])["AuthorizationScopes"] == ["a"]
+
+
 def test_apigatewayv2_update_stage(server):
     api = aws(server, "apigatewayv2")
     api_id = api.create_api(Name="demo", ProtocolType="HTTP")["ApiId"]
