@@ -16,14 +16,17 @@ def _holds(path: Path, data: str | bytes) -> bool:
     return current == data
 
 
-def atomic_write(path: Path, data: str | bytes, *, only_if_changed: bool = False) -> bool:
+def atomic_write(
+    path: Path, data: str | bytes, *, only_if_changed: bool = False, private: bool = False
+) -> bool:
     """Write `data` (text as UTF-8) to `path` atomically; True when the file was written.
 
     The data goes to a temporary file next to `path` (a name of its own per process and
     thread, so concurrent writers never share one), is flushed to disk, then replaces
     `path` in one rename; on any failure the temporary file is removed and `path` is as it
     was. `only_if_changed`: a file that already holds `data` is left alone, mtime included
-    (what build steps keyed on mtimes need). Missing parent folders are created.
+    (what build steps keyed on mtimes need). `private`: readable by its owner only
+    (0600) from the first byte, for keys. Missing parent folders are created.
     """
     path = Path(path)
     if only_if_changed and _holds(path, data):
@@ -33,7 +36,13 @@ def atomic_write(path: Path, data: str | bytes, *, only_if_changed: bool = False
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     mode, encoding = ("w", "utf-8") if isinstance(data, str) else ("wb", None)
     try:
-        with open(tmp, mode, encoding=encoding) as handle:
+        if private:
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            opened = os.fdopen(fd, mode, encoding=encoding)
+        else:
+            opened = open(tmp, mode, encoding=encoding)  # noqa: SIM115 - closed just below
+        with opened as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -19,15 +19,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deployer.common import DeployerError, UserInputError
+from deployer.common import DeployerError, UserInputError, atomic_write
 from deployer.emulator import process as emulator_process
 
 if TYPE_CHECKING:
@@ -72,7 +70,7 @@ class Issuer:
         )
         self.public_jwk = public_jwk(self._private_key.public_key())
         self.kid: str = self.public_jwk["kid"]
-        _write_private(self.key_path, self._pem)
+        atomic_write(self.key_path, self._pem, private=True)
 
     @classmethod
     def for_current_process(cls) -> Issuer:
@@ -243,23 +241,6 @@ def local_audiences(apigatewayv2: Any, api_name: str | None = None) -> list[str]
 
 
 # --- files and HTTP --------------------------------------------------------------------------
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, readable by its owner only from the first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _read_private(path: Path) -> rsa.RSAPrivateKey:
