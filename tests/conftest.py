@@ -17,19 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.paths import REPO_ROOT
+from helpers.paths import REPO_ROOT, copy_project
 from helpers.stack_project import copy_fixture
 from helpers.terraform_driver import SHIM, STACK
 
 from deployer.config import find_project
 from deployer.emulator import stop as stop_emulator
 from deployer.terraform.mirror import MIRROR_ENV, aws_versions_in, render_cli_config
-
-# What a copy of the project needs; generated and local-only folders stay behind.
-PROJECT_PARTS = ("pyproject.toml", "envs", "terraform", "modules", "lambda_src")
-COPY_IGNORE = shutil.ignore_patterns(
-    ".deployer", ".terraform", "__pycache__", "*.pyc", ".terraform.lock.hcl", "*.tfstate*"
-)
 
 # A suite started as a background job of a non-interactive shell (`pytest &`, some CI
 # runners) inherits SIGINT ignored, and so would every process it starts. The interrupt
@@ -121,14 +115,7 @@ def project_copy(tmp_path: Path) -> Iterator[Path]:
     An emulator a test started in the copy (any command on `local` starts one) is stopped
     when the test ends, whatever the test did.
     """
-    dest = tmp_path / "project"
-    dest.mkdir()
-    for part in PROJECT_PARTS:
-        src = REPO_ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=COPY_IGNORE)
-        elif src.is_file():
-            shutil.copy2(src, dest / part)
+    dest = copy_project(tmp_path / "project")
     yield dest
     if (dest / ".deployer" / "local").is_dir():
         stop_emulator(find_project(dest))

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from deployer import __version__
-from deployer.cli import basics, branches, docs, github, local, package, stack, token
+from deployer.cli import basics, branches, db, dev, docs, github, local, package, stack, token
 from deployer.common import EXIT_INTERRUPTED, DeployerError
 
 
@@ -72,9 +72,10 @@ COMMANDS = {
     "bootstrap": local.bootstrap,
     "invoke": local.invoke,
     "token": token.token,
+    "dev": dev.dev,
     "env-for-branch": branches.env_for_branch,
 }
-GROUPS = {"local": local.local_app, "github": github.github_app}
+GROUPS = {"local": local.local_app, "github": github.github_app, "db": db.db_app}
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)
 for _name, _group in GROUPS.items():

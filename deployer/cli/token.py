@@ -65,38 +65,14 @@ def token(
 
     Signed with the running emulator's key (started if needed): its served API accepts it.
     """
-    from deployer.aws import client, environment, is_emulated
-    from deployer.common import UserInputError
-    from deployer.config import find_project, get_environment
-    from deployer.emulator import (
-        LOCAL_ISSUER,
-        local_audiences,
-        mint_token,
-        state_dir,
-        unverified_claims,
-    )
+    from deployer.config import find_project
+    from deployer.devloop import local_token
+    from deployer.emulator import unverified_claims
 
     project = find_project()
-    get_environment(project, env)
-    if not is_emulated(project, env):
-        raise UserInputError(
-            f"Tokens for {env} come from your identity provider (the issuer in "
-            f"envs/{env}.tfvars); `deployer token` mints tokens of the local emulator, for "
-            "emulated environments only."
-        )
     lifetime = parse_expires(expires)
-    aws_env = environment(project, env)  # starts the emulator if it is not running
-    audiences = list(audience or [])
-    if not audiences:
-        api = client(aws_env, "apigatewayv2")
-        audiences = local_audiences(api, api_name=f"{project.settings.app}-{env}")
-    if not audiences:
-        raise UserInputError(
-            f"No JWT authorizer of the issuer {LOCAL_ISSUER} is deployed on {env} (apply it "
-            f"first: deployer apply {env}), so name the token's audience with --audience."
-        )
-    minted = mint_token(
-        state_dir(project), audiences, scopes=scope or (), subject=sub, expires_in=lifetime
+    minted = local_token(
+        project, env, scopes=scope or (), subject=sub, lifetime=lifetime, audiences=audience or ()
     )
     if json_out:
         print_json({"environment": env, "token": minted, "claims": unverified_claims(minted)})

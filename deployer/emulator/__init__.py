@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from deployer.emulator.control import ensure_running, status, stop
 from deployer.emulator.oidc import LOCAL_ISSUER, local_audiences, mint_token, unverified_claims
-from deployer.emulator.state import recorded_port, state_dir
+from deployer.emulator.state import FUNCTIONS_LOG, recorded_port, state_dir, take_notices
 
 __all__ = [
+    "FUNCTIONS_LOG",
     "LOCAL_ISSUER",
     "ensure_running",
     "local_audiences",
@@ -18,5 +19,6 @@ __all__ = [
     "state_dir",
     "status",
     "stop",
+    "take_notices",
     "unverified_claims",
 ]

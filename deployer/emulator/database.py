@@ -41,8 +41,9 @@ from moto.rds.models import DBInstance, MasterUserSecret, RDSBackend
 
 from deployer.emulator import postgres
 from deployer.emulator import process as emulator_process
+from deployer.emulator.state import NOTICES
 
-NOTICE_FILE = "notice.txt"
+NOTICE_FILE = NOTICES.name
 _ATTR = "_deployer_postgres"  # the Server of an instance that has one
 _LOOPBACK = ("127.0.0.1", *(f"127.0.0.{n}" for n in range(2, 255)))
 # The RDS default for rds.force_ssl when the parameter group leaves it unset.

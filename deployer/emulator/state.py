@@ -15,6 +15,7 @@ from deployer.config import Project
 HOST = "127.0.0.1"
 STATE_FILE = "server.json"
 LOG_FILE = "moto.log"
+FUNCTIONS_LOG = "functions.log"  # every function's output, `<function name> | <line>`
 LOCK_FILE = "start.lock"
 # The emulator's own health endpoint: answers with the server's pid.
 HEALTH_PATH = "/_deployer/health"
@@ -53,3 +54,19 @@ def write_state(folder: Path, data: dict) -> None:
 def remove_state(folder: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         (folder / STATE_FILE).unlink()
+
+
+# What the emulator could not do as asked and the user should hear about (e.g. "no
+# PostgreSQL server binaries: the database is a record only"), one line each.
+NOTICES = Path("rds") / "notice.txt"
+
+
+def take_notices(project: Project) -> list[str]:
+    """The emulator's notices since the last call (each line once, in order); clears them."""
+    path = state_dir(project) / NOTICES
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.unlink()
+    except (FileNotFoundError, OSError):
+        return []
+    return list(dict.fromkeys(line for line in lines if line.strip()))

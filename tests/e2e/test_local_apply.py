@@ -19,6 +19,8 @@ from pathlib import Path
 import boto3
 import hcl2
 import pytest
+from helpers.local_stack import COMMAND_TIMEOUT, explain
+from helpers.local_stack import run_deployer as deployer
 
 from deployer.config.project import find_project
 from deployer.emulator.control import _cmdline
@@ -27,22 +29,6 @@ from deployer.functions.discovery import load_functions
 pytestmark = pytest.mark.slow
 
 ENV = "local"
-# Upper bounds so that a hang fails the test instead of blocking CI; not performance limits.
-COMMAND_TIMEOUT = 1200
-
-
-def deployer(project: Path, *args: str, timeout: int = COMMAND_TIMEOUT, **kwargs):
-    """Run the CLI as a user would, in the project; stdout and stderr kept apart."""
-    return subprocess.run(
-        [sys.executable, "-m", "deployer", *args],
-        cwd=project,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        **kwargs,
-    )
 
 
 def timed(label: str, durations: dict, project: Path, *args: str):
@@ -50,11 +36,6 @@ def timed(label: str, durations: dict, project: Path, *args: str):
     result = deployer(project, *args)
     durations[label] = round(time.monotonic() - started, 1)
     return result
-
-
-def explain(result) -> str:
-    out, err = result.stdout[-4000:], result.stderr[-6000:]
-    return f"exit {result.returncode}\n--- stdout\n{out}\n--- stderr\n{err}"
 
 
 def tfvars(project: Path) -> dict:

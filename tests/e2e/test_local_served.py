@@ -1,0 +1,189 @@
+"""The sample application served on `local`, as a user calls it: `deployer apply local`
+from a fresh copy, then real HTTP against the `api_url` it prints, with tokens from
+`deployer token local`. Every route of the sample app, the JWT authorizer's answers,
+the database route over TLS, CORS and API Gateway's own errors. One applied stack serves
+every test of this file."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jwt
+import psycopg
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
+from helpers.emulator import aws
+from helpers.local_stack import explain, run_deployer
+from helpers.paths import copy_project
+
+from deployer.config import find_project
+from deployer.emulator import LOCAL_ISSUER, mint_token, state_dir
+from deployer.emulator import status as emulator_status
+from deployer.emulator import stop as stop_emulator
+
+pytestmark = pytest.mark.slow
+
+ENV = "local"
+AUDIENCE = "https://api.example.com"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, provider_mirror):
+    project = copy_project(tmp_path_factory.mktemp("served") / "project")
+    try:
+        applied = run_deployer(project, "apply", ENV, "--auto-approve", "--json")
+        assert applied.returncode == 0, explain(applied)
+        outputs = json.loads(applied.stdout)
+        yield project, outputs["api_url"]
+    finally:
+        stop_emulator(find_project(project))
+
+
+def token(project: Path, *scopes: str) -> str:
+    args = [a for s in scopes for a in ("--scope", s)]
+    minted = run_deployer(project, "token", ENV, *args)
+    assert minted.returncode == 0, explain(minted)
+    return minted.stdout.strip()
+
+
+def bearer(value: str) -> dict:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def test_the_printed_api_url_is_served(stack):
+    _, url = stack
+    assert url.startswith("http://127.0.0.1:") and "/_aws/execute-api/" in url
+    answer = requests.get(f"{url}health", timeout=30)
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+    assert answer.headers["apigw-requestid"]
+
+
+def test_items_are_created_listed_read_and_deleted_through_the_jwt_authorizer(stack):
+    project, url = stack
+    writer = bearer(token(project, "items:write"))
+    created = requests.post(
+        f"{url}items", json={"name": "pen", "quantity": 2}, headers=writer, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    item = created.json()
+    listed = requests.get(f"{url}items", headers=writer, timeout=30)
+    assert listed.status_code == 200
+    assert item["id"] in [i["id"] for i in listed.json()["items"]]
+    read = requests.get(f"{url}items/{item['id']}", headers=writer, timeout=30)
+    assert read.status_code == 200 and read.json()["name"] == "pen"
+    deleted = requests.delete(f"{url}items/{item['id']}", headers=writer, timeout=30)
+    assert deleted.status_code in (200, 204), deleted.text
+    gone = requests.get(f"{url}items/{item['id']}", headers=writer, timeout=30)
+    assert gone.status_code == 404
+
+
+def test_a_token_without_the_scope_is_403(stack):
+    project, url = stack
+    reader = bearer(token(project))
+    answer = requests.post(f"{url}items", json={"name": "x"}, headers=reader, timeout=30)
+    assert answer.status_code == 403 and answer.json() == {"message": "Forbidden"}
+
+
+def test_no_token_an_expired_one_or_one_signed_by_another_key_is_401(stack):
+    project, url = stack
+    assert requests.get(f"{url}items", timeout=30).status_code == 401
+    expired = mint_token(
+        state_dir(find_project(project)),
+        AUDIENCE,
+        scopes=["items:write"],
+        extra_claims={"exp": int(time.time()) - 120},
+    )
+    answer = requests.get(f"{url}items", headers=bearer(expired), timeout=30)
+    assert answer.status_code == 401 and answer.json() == {"message": "Unauthorized"}
+    kid = jwt.get_unverified_header(token(project))["kid"]
+    forged = jwt.encode(
+        {
+            "iss": LOCAL_ISSUER,
+            "aud": AUDIENCE,
+            "sub": "mallory",
+            "scope": "items:write",
+            "exp": int(time.time()) + 300,
+        },
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": kid},
+    )
+    assert requests.get(f"{url}items", headers=bearer(forged), timeout=30).status_code == 401
+
+
+def test_cors_preflight_is_answered_for_the_configured_origin(stack):
+    _, url = stack
+    answer = requests.options(
+        f"{url}items",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 204
+    assert answer.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "POST" in answer.headers["access-control-allow-methods"]
+
+
+def test_an_unknown_route_is_404(stack):
+    _, url = stack
+    answer = requests.get(f"{url}no/such/route", timeout=30)
+    assert answer.status_code == 404 and answer.json() == {"message": "Not Found"}
+
+
+def test_output_name_prints_one_raw_value_for_the_shell(stack):
+    project, url = stack
+    one = run_deployer(project, "output", ENV, "api_url")
+    assert one.returncode == 0, explain(one)
+    assert one.stdout == f"{url}\n"
+    typo = run_deployer(project, "output", ENV, "api_ulr")
+    assert typo.returncode == 2
+    assert "no output 'api_ulr'" in typo.stderr and "api_url" in typo.stderr
+    assert "Traceback" not in typo.stderr
+
+
+def test_customer_options_come_from_the_real_postgresql_over_tls(stack):
+    """The apply ran the migrations (0001 schema, 0002 sample customer) in the emulator's
+    PostgreSQL; the function reads them over TLS with the master secret's password."""
+    project, url = stack
+    headers = bearer(token(project))
+    answer = requests.get(f"{url}customers/acme/options", headers=headers, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "customer_id": "acme",
+        "options": {"currency": "EUR", "discount": "0.1"},
+    }
+    unknown = requests.get(f"{url}customers/nobody/options", headers=headers, timeout=30)
+    assert unknown.status_code == 404
+
+    # The function's connection, still open in its warm worker, is TLS.
+    server = emulator_status(find_project(project))
+    rds = aws(server, "rds").describe_db_instances()["DBInstances"][0]
+    secret = json.loads(
+        aws(server, "secretsmanager").get_secret_value(
+            SecretId=rds["MasterUserSecret"]["SecretArn"]
+        )["SecretString"]
+    )
+    with psycopg.connect(
+        host=rds["Endpoint"]["Address"],
+        port=rds["Endpoint"]["Port"],
+        dbname=rds["DBName"],
+        user=secret["username"],
+        password=secret["password"],
+        sslmode="require",
+    ) as conn:
+        rows = conn.execute(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+            "WHERE a.datname = %s AND a.pid <> pg_backend_pid() "
+            "AND a.backend_type = 'client backend'",
+            (rds["DBName"],),
+        ).fetchall()
+    assert rows and all(ssl for (ssl,) in rows)
+    migrated = run_deployer(project, "db", "status", ENV, "--json")
+    assert migrated.returncode == 0, explain(migrated)
+    assert "0002" in migrated.stdout

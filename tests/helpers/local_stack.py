@@ -1,0 +1,30 @@
+"""The deployer CLI as a user runs it, in a project copy (tests/e2e/)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# An upper bound so that a hang fails the test instead of blocking CI; not a performance limit.
+COMMAND_TIMEOUT = 1200
+
+
+def run_deployer(project: Path, *args: str, timeout: int = COMMAND_TIMEOUT, **kwargs):
+    """Run `deployer ARGS` in `project`; stdout and stderr kept apart."""
+    return subprocess.run(
+        [sys.executable, "-m", "deployer", *args],
+        cwd=project,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **kwargs,
+    )
+
+
+def explain(result) -> str:
+    out, err = result.stdout[-4000:], result.stderr[-6000:]
+    return f"exit {result.returncode}\n--- stdout\n{out}\n--- stderr\n{err}"
