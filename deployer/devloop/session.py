@@ -28,6 +28,7 @@ from deployer.stack import Stack
 
 Say = Callable[[str], None]
 DEBOUNCE_MS = 150
+READY_TIMEOUT_MS = 200  # how long an idle watcher waits before it reports in (ms)
 
 
 class DevSession:
@@ -115,12 +116,26 @@ class DevSession:
         from watchfiles import watch
 
         roots = [p for p in self._watched() if p.exists()]
-        self.say(f"watching {', '.join(str(p.relative_to(self.project.root)) for p in roots)}")
         tail = _Tail(state_dir(self.project) / FUNCTIONS_LOG, self._show_function_line)
         tail.start()
+        announced = False
         try:
-            for batch in watch(*roots, stop_event=stop, debounce=DEBOUNCE_MS, step=50):
-                self.handle({Path(path) for _change, path in batch})
+            # yield_on_timeout: the first (empty) batch comes once the watcher is in place,
+            # so "watching" is printed only when a save from then on is seen.
+            for batch in watch(
+                *roots,
+                stop_event=stop,
+                debounce=DEBOUNCE_MS,
+                step=50,
+                rust_timeout=READY_TIMEOUT_MS,
+                yield_on_timeout=True,
+            ):
+                if not announced:
+                    shown = ", ".join(str(p.relative_to(self.project.root)) for p in roots)
+                    self.say(f"watching {shown}")
+                    announced = True
+                if batch:
+                    self.handle({Path(path) for _change, path in batch})
         finally:
             tail.stop()
 
