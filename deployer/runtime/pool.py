@@ -69,13 +69,6 @@ class Pool:
             self.idle.remove(worker)
             threading.Thread(target=worker.stop, daemon=True).start()
 
-    def recycle(self) -> None:
-        """Retire every idle worker now and every busy one when it finishes."""
-        with self.freed:
-            idle, self.idle = self.idle, []
-        for worker in idle:
-            worker.stop()
-
     def stop(self) -> None:
         with self.freed:
             workers, self.idle = [*self.idle, *self.busy], []
@@ -94,7 +87,6 @@ class Runtime:
         self.log_errors = log_errors
         self._pools: dict[str, Pool] = {}
         self._lock = threading.Lock()
-        self._generation: dict[str, int] = {}
 
     def pool(self, name: str) -> Pool:
         with self._lock:
@@ -111,7 +103,6 @@ class Runtime:
         `with_logs`: the invocation's log lines too."""
         request_id = request_id or str(uuid.uuid4())
         pool = self.pool(code.name)
-        generation = self._generation.get(code.name, 0)
         worker, room = pool.take(code, wait=float(code.timeout))
         if worker is None and not room:
             error = {
@@ -141,17 +132,8 @@ class Runtime:
             result = Invocation(False, error=error, request_id=request_id)
         if with_logs:
             result.logs = worker.logs()
-        fresh = self._generation.get(code.name, 0) == generation
-        pool.give_back(worker, reusable=fresh and worker.alive())
+        pool.give_back(worker, reusable=worker.alive())
         return result
-
-    def recycle(self, name: str) -> None:
-        """New code for `name`: no worker started before now serves it again."""
-        with self._lock:
-            self._generation[name] = self._generation.get(name, 0) + 1
-            pool = self._pools.get(name)
-        if pool is not None:
-            pool.recycle()
 
     def stop(self) -> None:
         """Kill every worker (the emulator is stopping)."""

@@ -3,8 +3,8 @@
 
 A `Runtime` keeps one `Pool` per function. A pool starts workers on demand, up to the
 function's concurrency, reuses idle ones (a cold start happens once per worker), and
-retires them when the function's code or configuration changes (`FunctionCode.fingerprint`)
-or when told to recycle. The function's timeout is enforced: a worker that does not
+retires them when the function's code or configuration changes (`FunctionCode.fingerprint`).
+The function's timeout is enforced: a worker that does not
 answer in time is killed and the invocation is a `Sandbox.Timedout` error; a worker that
 exits mid-invocation is a `Runtime.ExitError`. Either way the next invocation gets a new
 worker. What a function prints goes, line by line, to the runtime's `LogSink` with
@@ -101,7 +101,6 @@ class Worker:
         self.code = code
         self.sink = sink
         self.stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
-        self.busy = False
         # request id -> (duration, init duration, error): what its END line needs to close it
         self.pending: dict[str, tuple[float, float | None, dict | None]] = {}
         self._closed = threading.Event()  # the last invocation's END line is written

@@ -120,9 +120,6 @@ class Functions:
             code = replace(code, timeout=max(1, int(timeout)))
         return self.runtime.invoke(code, event, with_logs=with_logs)
 
-    def recycle(self, name: str) -> None:
-        self.runtime.recycle(name)
-
     def stop(self) -> None:
         self.runtime.stop()
         if self._terminal is not None:
