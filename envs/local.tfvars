@@ -1,6 +1,6 @@
-# local: the whole stack on the embedded AWS emulator. The frontend is off (the emulator
-# has no Amplify); the database is on, without deletion protection or final snapshot so
-# `deployer destroy local` removes everything.
+# local: the whole stack on the embedded AWS emulator, frontend included (the emulator
+# serves the published site on loopback); the database is on, without deletion protection
+# or final snapshot so `deployer destroy local` removes everything.
 
 region             = "eu-west-1"
 log_retention_days = 1
@@ -67,5 +67,7 @@ network = {
 }
 
 frontend = {
-  enabled = false
+  enabled = true
+  branch  = "local"
+  stage   = "DEVELOPMENT"
 }

@@ -40,8 +40,9 @@ module "api" {
 
   name        = local.name_prefix
   description = "${var.app} API (${var.environment})"
-  cors = length(var.api.cors_allow_origins) == 0 ? null : {
-    allow_origins = var.api.cors_allow_origins
+  # The frontend's own origin is allowed too: its pages call the API from the browser.
+  cors = length(var.api.cors_allow_origins) + length(local.frontend_origins) == 0 ? null : {
+    allow_origins = concat(var.api.cors_allow_origins, local.frontend_origins)
     allow_methods = var.api.cors_allow_methods
     allow_headers = var.api.cors_allow_headers
   }

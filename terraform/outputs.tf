@@ -13,6 +13,16 @@ output "frontend_url" {
   value       = try(module.frontend[0].amplify_branch_urls[var.frontend.branch], null)
 }
 
+output "frontend_app_id" {
+  description = "The Amplify app's ID (what `deployer publish` deploys to); null when the frontend is disabled."
+  value       = one(module.frontend[*].amplify_app_id)
+}
+
+output "frontend_branch" {
+  description = "The Amplify branch `deployer publish` deploys to; null when the frontend is disabled."
+  value       = var.frontend.enabled ? var.frontend.branch : null
+}
+
 output "region" {
   description = "The AWS region of the environment."
   value       = var.region

@@ -234,7 +234,7 @@ variable "packages" {
 }
 
 variable "frontend" {
-  description = "The Amplify-hosted frontend (off unless enabled); the API URL reaches it as the environment variable api_url_variable."
+  description = "The Amplify-hosted frontend (off unless enabled): `deployer publish` deploys its files with a config.json of the stack's outputs; a Git-connected app (repository) gets the API URL as the branch's environment variable api_url_variable. The branch's URL is added to the API's CORS origins."
   type = object({
     enabled               = optional(bool, false)
     platform              = optional(string, "WEB")

@@ -13,7 +13,19 @@ import typer
 from typer.core import TyperGroup
 
 from deployer import __version__
-from deployer.cli import basics, branches, db, dev, docs, github, local, package, stack, token
+from deployer.cli import (
+    basics,
+    branches,
+    db,
+    dev,
+    docs,
+    github,
+    local,
+    package,
+    publish,
+    stack,
+    token,
+)
 from deployer.common import EXIT_INTERRUPTED, DeployerError
 
 
@@ -73,6 +85,7 @@ COMMANDS = {
     "invoke": local.invoke,
     "token": token.token,
     "dev": dev.dev,
+    "publish": publish.publish,
     "env-for-branch": branches.env_for_branch,
 }
 GROUPS = {"local": local.local_app, "github": github.github_app, "db": db.db_app}

@@ -13,6 +13,7 @@ from rich.table import Table
 from deployer.cli.options import EnvArgument, JsonOption, LockTimeoutOption
 from deployer.cli.output import console, err_console, print_json
 from deployer.cli.render import print_outputs, render_plan
+from deployer.cli.stacks import open_stack as _stack
 
 EnvironmentsArgument = Annotated[
     list[str] | None,
@@ -61,6 +62,10 @@ NoMigrateOption = Annotated[
         "--no-migrate", help="Do not run the pending database migrations after the apply."
     ),
 ]
+NoPublishOption = Annotated[
+    bool,
+    typer.Option("--no-publish", help="Do not publish the frontend after the apply."),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", help="Confirm the saved plan without asking (CI).")
 ]
@@ -73,19 +78,6 @@ ConfirmOption = Annotated[
 ]
 LockIdArgument = Annotated[str, typer.Argument(help="The lock ID from the lock error.")]
 UnlockYesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
-
-
-def _to_stderr(line: str, channel: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def _stack(env: str, *, json_out: bool = False, lock_timeout: str | None = None):
-    from deployer.config import find_project
-    from deployer.stack import Stack
-
-    return Stack(
-        find_project(), env, stream=_to_stderr if json_out else None, lock_timeout=lock_timeout
-    )
 
 
 def _exit_code(codes: list[int]) -> int:
@@ -224,10 +216,12 @@ def apply(
     yes: YesOption = False,
     lock_timeout: LockTimeoutOption = None,
     no_migrate: NoMigrateOption = False,
+    no_publish: NoPublishOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Apply a saved plan, or plan and apply after confirmation; then print the outputs and
-    run the pending database migrations (--no-migrate: not)."""
+    """Apply a saved plan, or plan and apply after confirmation; then print the outputs, run
+    the pending database migrations (--no-migrate: not) and publish the frontend when the
+    environment has one (--no-publish: not)."""
     from deployer.stack import check_apply_allowed
 
     stack = _stack(env, json_out=json_out, lock_timeout=lock_timeout)
@@ -251,12 +245,17 @@ def apply(
     finally:
         if plan_file is None:
             planned.plan_file.unlink(missing_ok=True)
-    print_outputs(stack.outputs(), json_out, env=stack.name)
+    outputs = stack.outputs()
+    print_outputs(outputs, json_out, env=stack.name)
     _emulator_notices(stack)
     if not no_migrate:
         from deployer.cli.db import migrate_after_apply
 
         migrate_after_apply(stack.project, stack.name, json_out=json_out)
+    if not no_publish:
+        from deployer.cli.publish import publish_after_apply
+
+        publish_after_apply(stack, outputs, json_out=json_out)
 
 
 def _emulator_notices(stack) -> None:

@@ -10,6 +10,7 @@ from deployer.config.environments import (
     get_environment,
     list_environments,
 )
+from deployer.config.frontend import FrontendSettings
 from deployer.config.hcl import HclDocument, HclSyntaxError, parse_hcl, read_hcl, shown_path
 from deployer.config.migrations import MigrationFile, list_migrations, migration_problems
 from deployer.config.project import Project, find_project
@@ -17,6 +18,7 @@ from deployer.config.project import Project, find_project
 __all__ = [
     "BackendConfig",
     "Environment",
+    "FrontendSettings",
     "HclDocument",
     "HclSyntaxError",
     "MigrationFile",

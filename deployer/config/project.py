@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from deployer.common import UserInputError
+from deployer.config.frontend import FrontendSettings, load_frontend
 
 PROJECT_DIR_ENV = "DEPLOYER_PROJECT_DIR"
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
@@ -27,6 +28,8 @@ class Settings:
     # SQL migrations (docs/database.md): their folder, and the function that runs them.
     migrations: str = "migrations"
     migrate_function: str = "db_migrate"
+    # The frontend `deployer publish` ships (docs/frontend.md); None: the project has none.
+    frontend: FrontendSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def load_settings(pyproject: Path, raw: dict) -> Settings:
         emulated=tuple(emulated),
         migrations=migrations,
         migrate_function=migrate_function,
+        frontend=load_frontend(where, raw.get("frontend")),
     )
 
 

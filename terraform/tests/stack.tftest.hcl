@@ -476,7 +476,7 @@ run "request_authorizer_runs_the_named_function_and_enforces_scopes" {
   }
 }
 
-run "frontend_gets_the_api_url" {
+run "frontend_is_published_to_and_allowed_by_the_api" {
   variables {
     frontend = {
       enabled = true
@@ -489,8 +489,11 @@ run "frontend_gets_the_api_url" {
     condition = alltrue([
       length(module.frontend) == 1,
       output.frontend_url == "https://dev.d1a2b3c4.amplifyapp.com",
+      output.frontend_app_id == module.frontend[0].amplify_app_id,
+      output.frontend_branch == "dev",
+      one(local.frontend_origins) == "https://dev.d1a2b3c4.amplifyapp.com",
     ])
-    error_message = "An enabled frontend is one Amplify app whose branch URL is an output."
+    error_message = "An enabled frontend is one Amplify app whose branch URL, app and branch are outputs, and whose origin the API allows."
   }
 }
 

@@ -384,6 +384,6 @@ def test_environments_differ_where_it_matters() -> None:
     assert not dev["database"]["multi_az"] and not dev["database"]["deletion_protection"]
     assert prod["log_retention_days"] > dev["log_retention_days"]
     assert prod["api"]["throttling_rate_limit"] < dev["api"]["throttling_rate_limit"]
-    assert local["frontend"]["enabled"] is False
+    assert local["frontend"]["enabled"] is True  # the emulator serves Amplify sites
     assert local["database"]["enabled"] and local["database"]["skip_final_snapshot"]
     assert not local["database"]["deletion_protection"]
