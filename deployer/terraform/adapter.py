@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -75,6 +76,9 @@ from deployer.terraform.errors import (
     display_command,
 )
 from deployer.terraform.sensitive import SENSITIVE, mask_text, redact_json, redact_outputs
+
+# Colour codes, so a coloured "Outputs:" line is recognised too.
+_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # The adapter's public surface: callers import all of it from here.
 __all__ = [
@@ -104,6 +108,20 @@ def console(line: str, channel: str) -> None:
     """Default stream: Terraform's stdout to ours, its stderr to ours, flushed per line."""
     target = sys.stderr if channel == "stderr" else sys.stdout
     print(line, file=target, flush=True)
+
+
+def _without_outputs(stream: StreamCallback) -> StreamCallback:
+    """`stream` minus the "Outputs:" section that ends Terraform's apply on stdout."""
+    hiding = False
+
+    def forward(line: str, channel: str) -> None:
+        nonlocal hiding
+        if channel == "stdout" and _ANSI_CODES.sub("", line).strip() == "Outputs:":
+            hiding = True
+        if not (hiding and channel == "stdout"):
+            stream(line, channel)
+
+    return forward
 
 
 # --- results and errors ------------------------------------------------------------------
@@ -202,9 +220,16 @@ class Terraform:
         return IsNotFlagged if self.color else IsFlagged
 
     def _run(
-        self, argv: list[str], *, stream: bool = True, mask: bool = True
+        self,
+        argv: list[str],
+        *,
+        stream: bool = True,
+        mask: bool = True,
+        outputs_shown: bool = True,
     ) -> tuple[RunResult, Completed]:
-        """Run one command; `mask=False` for JSON, which is redacted structurally instead."""
+        """Run one command; `mask=False` for JSON, which is redacted structurally instead;
+        `outputs_shown=False`: the "Outputs:" section Terraform ends an apply with is kept
+        but not streamed (the deployer prints the outputs itself, once)."""
         if not self.working_dir.is_dir():
             raise UserInputError(
                 f"{self.working_dir} does not exist: Terraform has nothing to run."
@@ -215,7 +240,9 @@ class Terraform:
             argv,
             cwd=self.working_dir,
             env=self.child_env(),
-            stream=self.stream if stream else None,
+            stream=(self.stream if outputs_shown else _without_outputs(self.stream))
+            if stream and self.stream is not None
+            else None,
             notify=self._notify,
             transform=(lambda line: mask_text(line, self.mask)) if mask else (lambda line: line),
         )
@@ -274,8 +301,10 @@ class Terraform:
             mirror_configured=self.cli_config is not None,
         )
 
-    def _checked(self, argv: list[str], *, stream: bool = True, mask: bool = True) -> RunResult:
-        result, _ = self._run(argv, stream=stream, mask=mask)
+    def _checked(
+        self, argv: list[str], *, stream: bool = True, mask: bool = True, outputs_shown=True
+    ) -> RunResult:
+        result, _ = self._run(argv, stream=stream, mask=mask, outputs_shown=outputs_shown)
         if result.returncode != 0:
             raise self._fail(result)
         return result
@@ -335,7 +364,7 @@ class Terraform:
         if not plan_file.is_file():
             raise UserInputError(f"{plan_file} does not exist: make a plan first, then apply it.")
         argv = self._tf.apply(str(plan_file), lock_timeout=lock_timeout, no_color=self._no_color())
-        return self._checked(argv)
+        return self._checked(argv, outputs_shown=False)
 
     def destroy(
         self, *, var_files: Sequence[Path] = (), lock_timeout: str | None = None

@@ -104,6 +104,18 @@ def test_saved_plan_is_applied_exactly_with_no_variables(tf, stack, tmp_path):
     assert tf.output_json()["revision"]["value"] == "two"
 
 
+def test_an_apply_keeps_its_outputs_section_but_does_not_stream_it(tf, tmp_path, lines):
+    # The deployer prints the outputs itself after an apply: Terraform's copy would be a
+    # second one.
+    plan = tf.plan(out=tmp_path / "two.tfplan", var_files=[var_file(tmp_path, revision="two")])
+    lines.clear()
+    result = tf.apply_plan(plan.plan_file)
+    streamed = [line for channel, line in lines if channel == "stdout"]
+    assert any("Apply complete!" in line for line in streamed)
+    assert not any("Outputs:" in line or "revision =" in line for line in streamed)
+    assert "Outputs:" in result.stdout and 'revision = "two"' in result.stdout
+
+
 def test_stale_saved_plan_is_refused_and_never_replaced(tf, tmp_path):
     first = tf.plan(out=tmp_path / "a.tfplan", var_files=[var_file(tmp_path, "a", revision="a")])
     second = tf.plan(out=tmp_path / "b.tfplan", var_files=[var_file(tmp_path, "b", revision="b")])
@@ -133,7 +145,9 @@ def test_output_is_streamed_live_in_order_and_kept(stack, tmp_path, terraform_en
     result = tf.apply_plan(plan.plan_file)  # completes only if the gate opened mid-apply
 
     streamed = [line for channel, line in seen if channel == "stdout"]
-    assert streamed == result.stdout.splitlines()
+    kept = result.stdout.splitlines()
+    # Everything up to the outputs section, which the deployer prints itself.
+    assert streamed == kept[: kept.index("Outputs:")]
     order = [
         next(i for i, line in enumerate(streamed) if marker in line)
         for marker in (
