@@ -48,7 +48,7 @@ app = typer.Typer(
     help="Ship a serverless web app to AWS with Terraform, one isolated environment at a time.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     rich_markup_mode="rich",
 )
 

@@ -34,6 +34,31 @@ def test_version() -> None:
     assert result.output.strip() == f"deployer {__version__}"
 
 
+def test_shell_completion_is_offered_and_completes_commands() -> None:
+    script = str(Path(sys.executable).with_name("deployer"))  # the installed command
+    shown = subprocess.run(
+        [script, "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SHELL": "/bin/bash"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "_deployer_completion" in shown.stdout
+    # What the bash function asks the installed script when `deployer pl<TAB>` is typed.
+    completed = subprocess.run(
+        [script],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "_DEPLOYER_COMPLETE": "complete_bash",
+            "COMP_WORDS": "deployer pl",
+            "COMP_CWORD": "1",
+        },
+    )
+    assert completed.stdout.split() == ["plan"], completed.stdout + completed.stderr
+
+
 def test_envs_lists_environments_with_protection(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(_project(tmp_path))
     result = runner.invoke(app, ["envs", "--json"])
