@@ -97,7 +97,8 @@ def test_the_build_command_runs_in_the_source_folder_and_fills_dist(tmp_path):
 
 def test_a_failed_build_names_the_setting_and_shows_its_output(tmp_path):
     project = project_with(
-        tmp_path, 'source = "web"\nbuild = "echo compiling; echo broken >&2; exit 3"\n',
+        tmp_path,
+        'source = "web"\nbuild = "echo compiling; echo broken >&2; exit 3"\n',
         {"web/index.html": "x"},
     )
     with pytest.raises(ProcessError) as caught:
