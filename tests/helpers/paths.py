@@ -12,7 +12,15 @@ FIXTURES = TESTS / "fixtures"
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 
 # What a copy of the project needs; generated and local-only folders stay behind.
-PROJECT_PARTS = ("pyproject.toml", "envs", "terraform", "modules", "lambda_src", "migrations")
+PROJECT_PARTS = (
+    "pyproject.toml",
+    "envs",
+    "terraform",
+    "modules",
+    "lambda_src",
+    "migrations",
+    "frontend",
+)
 COPY_IGNORE = shutil.ignore_patterns(
     ".deployer", ".terraform", "__pycache__", "*.pyc", ".terraform.lock.hcl", "*.tfstate*"
 )
