@@ -14,7 +14,10 @@ The layer adds what a long Terraform run against a local server needs and moto l
   (AddPermission). Here the later attempt gets the answer the first one produced, which
   is what it would have read had the answer arrived.
 
-The moto additions themselves are in `deployer/emulator/patches.py`.
+The moto additions themselves are in `deployer/emulator/patches.py`. Mounted beside moto:
+the served HTTP APIs (`gateway/`, under `PREFIX`), the OIDC issuer, and Amplify, which moto
+lacks (`amplify/`: calls signed for `amplify`, its upload URLs, and requests whose host is
+a branch's site).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
+from deployer.emulator import amplify as emulator_amplify
 from deployer.emulator import gateway as emulator_gateway
 from deployer.emulator import jwt_authorizer
 from deployer.emulator import patches as emulator_patches
@@ -47,7 +51,7 @@ from deployer.emulator.oidc import OIDC_PREFIX, Issuer
 from deployer.emulator.state import HEALTH_PATH
 
 # Services whose APIs speak JSON even on GET requests that carry no Content-Type.
-_REST_JSON_SERVICES = {"lambda", "apigateway", "execute-api", "logs", "secretsmanager"}
+_REST_JSON_SERVICES = {"lambda", "apigateway", "execute-api", "logs", "secretsmanager", "amplify"}
 
 # Reads change nothing, so running them again is already the right answer.
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -105,6 +109,8 @@ class EmulatorApp:
         self.replays = Replays()
         self.issuer: Issuer | None = None
         self.gateway = emulator_gateway.Gateway(self._jwt_check)
+        # moto has no Amplify: its API, uploads and sites are ours (deployer/emulator/amplify/).
+        self.amplify = emulator_amplify.Amplify()
 
     def serving(self) -> None:
         """The server listens: the parts that need its folder and endpoint start now (the
@@ -119,17 +125,22 @@ class EmulatorApp:
             body = json.dumps(self.health).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if self.amplify.is_site(environ):
+            return self.amplify.site(environ, start_response)
         path = environ.get("PATH_INFO", "")
+        if path.startswith(emulator_amplify.UPLOAD_PREFIX):
+            return self.amplify.uploads(environ, start_response)
         if path.startswith(emulator_gateway.PREFIX):
             return self.gateway(environ, start_response)
         if path.startswith(OIDC_PREFIX) and self.issuer is not None:
             return self.issuer(environ, start_response)
         _remember_query_action(environ)
-        answer = self.replays.answer(environ, self._run)
+        app = self.amplify.api if _service(environ) == "amplify" else self.app
+        answer = self.replays.answer(environ, lambda env: self._run(env, app))
         start_response(answer.status, answer.headers)
         return [answer.body]
 
-    def _run(self, environ: dict[str, Any]) -> Answer:
+    def _run(self, environ: dict[str, Any], app: Callable) -> Answer:
         seen: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
@@ -139,7 +150,7 @@ class EmulatorApp:
             return lambda data: seen.setdefault("written", []).append(data)
 
         try:
-            chunks = self.app(environ, capture)
+            chunks = app(environ, capture)
             try:
                 streamed = b"".join(chunks)
                 body = b"".join(seen.pop("written", [])) + streamed

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import datetime
 import glob
-import ipaddress
 import os
 import pwd
 import shutil
@@ -36,12 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from deployer.common import process_command_line, process_gone
+from deployer.emulator import certificates
 
 SEARCH_PATHS = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin")
 INSTALL_HINT = (
@@ -272,7 +266,8 @@ def _quote(value: str) -> str:
 
 
 def _configure(real: Path, data: Path, spec: Spec, account: pwd.struct_passwd | None) -> None:
-    cert, key = _certificate(spec.host)
+    issued = certificates.self_signed(spec.host)
+    cert, key = issued.cert, issued.key
     (real / "ca.pem").write_bytes(cert)
     for name, content in (("server.crt", cert), ("server.key", key)):
         (data / name).write_bytes(content)
@@ -299,31 +294,6 @@ def _configure(real: Path, data: Path, spec: Spec, account: pwd.struct_passwd | 
         f"host    all all 127.0.0.0/8    {plain}\n",
         encoding="utf-8",
     )
-
-
-def _certificate(host: str) -> tuple[bytes, bytes]:
-    """A self-signed certificate (and its key, PEM) for localhost, 127.0.0.1 and `host`."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    addresses = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address(host)}
-    names = [x509.DNSName("localhost"), *(x509.IPAddress(a) for a in sorted(addresses))]
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 # --- the postmaster --------------------------------------------------------------------------
