@@ -21,6 +21,7 @@ from deployer.cli import (
     docs,
     github,
     local,
+    observe,
     package,
     publish,
     stack,
@@ -86,6 +87,8 @@ COMMANDS = {
     "token": token.token,
     "dev": dev.dev,
     "publish": publish.publish,
+    "smoke": observe.smoke,
+    "logs": observe.logs,
     "env-for-branch": branches.env_for_branch,
 }
 GROUPS = {"local": local.local_app, "github": github.github_app, "db": db.db_app}

@@ -14,8 +14,10 @@ from deployer.config.frontend import FrontendSettings
 from deployer.config.hcl import HclDocument, HclSyntaxError, parse_hcl, read_hcl, shown_path
 from deployer.config.migrations import MigrationFile, list_migrations, migration_problems
 from deployer.config.project import Project, find_project
+from deployer.config.smoke import LOCAL_TOKEN, SmokeCheck, SmokeSettings
 
 __all__ = [
+    "LOCAL_TOKEN",
     "BackendConfig",
     "Environment",
     "FrontendSettings",
@@ -23,6 +25,8 @@ __all__ = [
     "HclSyntaxError",
     "MigrationFile",
     "Project",
+    "SmokeCheck",
+    "SmokeSettings",
     "environment_for_branch",
     "find_project",
     "get_environment",

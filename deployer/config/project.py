@@ -10,6 +10,7 @@ from pathlib import Path, PurePath
 
 from deployer.common import UserInputError
 from deployer.config.frontend import FrontendSettings, load_frontend
+from deployer.config.smoke import SmokeSettings, load_smoke
 
 PROJECT_DIR_ENV = "DEPLOYER_PROJECT_DIR"
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
@@ -30,6 +31,8 @@ class Settings:
     migrate_function: str = "db_migrate"
     # The frontend `deployer publish` ships (docs/frontend.md); None: the project has none.
     frontend: FrontendSettings | None = None
+    # What `deployer smoke` checks (docs/operating.md).
+    smoke: SmokeSettings = field(default_factory=SmokeSettings)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def load_settings(pyproject: Path, raw: dict) -> Settings:
         migrations=migrations,
         migrate_function=migrate_function,
         frontend=load_frontend(where, raw.get("frontend")),
+        smoke=load_smoke(where, raw.get("smoke")),
     )
 
 

@@ -187,3 +187,53 @@ def test_customer_options_come_from_the_real_postgresql_over_tls(stack):
     migrated = run_deployer(project, "db", "status", ENV, "--json")
     assert migrated.returncode == 0, explain(migrated)
     assert "0002" in migrated.stdout
+
+
+def test_smoke_passes_against_the_served_api(stack):
+    project, url = stack
+    smoked = run_deployer(project, "smoke", ENV, "--json")
+    assert smoked.returncode == 0, explain(smoked)
+    report = json.loads(smoked.stdout)
+    assert report["ok"] is True and report["api_url"] == url
+    assert [(c["name"], c["path"], c["status"]) for c in report["checks"]] == [
+        ("health", "/health", 200),
+        ("items with a token", "/items", 200),
+        ("items without a token", "/items", 401),
+    ]
+
+
+def test_logs_show_what_the_handler_logged_for_a_request(stack):
+    project, url = stack
+    writer = bearer(token(project, "items:write"))
+    created = requests.post(
+        f"{url}items", json={"name": "logged", "quantity": 1}, headers=writer, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    item_id = created.json()["id"]
+    for _ in range(30):  # the worker's output reaches the log group just after the answer
+        shown = run_deployer(project, "logs", ENV, "items", "--filter", "Item created")
+        assert shown.returncode == 0, explain(shown)
+        if item_id in shown.stdout:
+            break
+        time.sleep(1)
+    line = next(line for line in shown.stdout.splitlines() if item_id in line)
+    assert " INFO Item created " in line and f"item_id={item_id}" in line
+    assert "service=items" in line and "[$LATEST]" in line
+
+
+def test_smoke_fails_naming_the_health_check_when_the_health_route_is_broken(stack):
+    """Last in this file: it leaves the health function broken."""
+    from helpers.failing_code import deploy_failing_code
+
+    project, _ = stack
+    deploy_failing_code(project, "health")
+    smoked = run_deployer(project, "smoke", ENV, "--timeout", "3")
+    assert smoked.returncode == 1, explain(smoked)
+    message = " ".join(smoked.stderr.split())
+    assert "error: smoke check failed on local: health (GET /health) expected 200, got 5" in (
+        message
+    ), explain(smoked)
+    printed = " ".join(smoked.stdout.split())
+    assert "FAILED health (GET /health) expected 200" in printed
+    assert "ok items without a token: GET /items 401" in printed
+    assert "Traceback" not in smoked.stderr

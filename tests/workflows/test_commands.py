@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.failing_code import deploy_failing_code
 from helpers.fake_github import PR, REPO, TOKEN, FakeGitHub
 from helpers.paths import REPO_ROOT
 from helpers.workflows import (
@@ -79,11 +80,15 @@ def test_every_deployer_command_in_the_workflows_is_one_the_cli_accepts() -> Non
         "deployer env-for-branch",
         "deployer plan",
         "deployer apply",
+        "deployer publish",
+        "deployer smoke",
         "deployer github comment",
     }
     assert any(Path(p["summary_md"] or "") == Path("plan.md") for p in parsed["deployer plan"])
     assert any(p["yes"] and p["plan_file"] for p in parsed["deployer apply"])
     assert any(p["auto_approve"] and not p["plan_file"] for p in parsed["deployer apply"])
+    # The deploy job publishes in its own step, after either apply.
+    assert all(p["no_publish"] for p in parsed["deployer apply"])
 
 
 CONTEXT = {
@@ -272,3 +277,43 @@ def test_the_plan_workflow_on_local_plans_and_posts_the_plan(
     assert [c["body"] for c in fake_github.comments] == [
         f"<!-- deployer:plan -->\n{body.rstrip()}\n"
     ]
+
+
+def test_the_deploy_job_on_local_applies_publishes_then_smokes_and_fails_when_smoke_fails(
+    project_copy: Path, provider_mirror: Path
+) -> None:
+    """The deploy job's steps after Install, in the YAML's order, for an unprotected
+    environment (no branch deploys `local`, and CI here has no AWS, so ENVIRONMENT=local)."""
+    workflow = load_workflow("deploy")
+    steps = workflow["jobs"]["deploy"]["steps"]
+    unprotected = [
+        step["name"]
+        for step in steps[[s.get("name") for s in steps].index("Install") + 1 :]
+        if "run" in step and step.get("if") in (None, "needs.target.outputs.protected != 'true'")
+    ]
+    assert unprotected == ["Apply", "Publish the frontend", "Smoke checks"]
+    # A broken deploy should fail the job in seconds here, not after the default minute.
+    pyproject = project_copy / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert "[tool.deployer.smoke]\ntimeout = 60\n" in text
+    pyproject.write_text(text.replace("timeout = 60\n", "timeout = 3\n", 1), encoding="utf-8")
+    context = {
+        "${{ needs.target.outputs.environment }}": "local",
+        "${{ secrets.SMOKE_TOKEN }}": "",
+    }
+    ran = {}
+    for name in unprotected:
+        ran[name] = _run_step(workflow, "deploy", name, project_copy, context)
+        assert ran[name].returncode == 0, f"{name}: {ran[name].stderr[-4000:]}"
+    published = ran["Publish the frontend"].stdout + ran["Publish the frontend"].stderr
+    assert "frontend" in published
+    assert "passed 3 smoke check(s)" in " ".join(ran["Smoke checks"].stdout.split())
+
+    deploy_failing_code(project_copy, "health")
+    failed = _run_step(workflow, "deploy", "Smoke checks", project_copy, context)
+    assert failed.returncode == 1  # the step, and so the job, fails
+    message = " ".join(failed.stderr.split())
+    assert "error: smoke check failed on local: health (GET /health) expected 200, got 5" in (
+        message
+    )
+    assert "Traceback" not in failed.stderr

@@ -225,7 +225,9 @@ def test_deploy_applies_through_exec_and_saved_plans_for_protected_environments(
     steps = load_workflow("deploy")["jobs"]["deploy"]["steps"]
     apply = find_step(load_workflow("deploy"), "deploy", "Apply")
     assert apply["if"] == "needs.target.outputs.protected != 'true'"
-    assert apply["run"].strip() == 'exec deployer apply "$ENVIRONMENT" --auto-approve'
+    assert apply["run"].strip() == (
+        'exec deployer apply "$ENVIRONMENT" --auto-approve --no-publish'
+    )
     plan = find_step(load_workflow("deploy"), "deploy", "Plan (protected environment)")
     saved = find_step(
         load_workflow("deploy"), "deploy", "Apply the saved plan (protected environment)"
@@ -235,12 +237,30 @@ def test_deploy_applies_through_exec_and_saved_plans_for_protected_environments(
         assert step["env"]["PLAN_FILE"].startswith("${{ runner.temp }}/")
     assert plan["run"].strip() == 'exec deployer plan "$ENVIRONMENT" --out "$PLAN_FILE"'
     assert saved["run"].strip() == (
-        'exec deployer apply "$ENVIRONMENT" --plan-file "$PLAN_FILE" --yes'
+        'exec deployer apply "$ENVIRONMENT" --plan-file "$PLAN_FILE" --yes --no-publish'
     )
     assert steps.index(plan) < steps.index(saved)
     for step in steps:
         if "deployer" in step.get("run", ""):
             assert step["run"].strip().startswith("exec deployer "), step["run"]
+
+
+def test_deploy_publishes_then_smokes_after_either_apply_and_fails_when_they_fail() -> None:
+    workflow = load_workflow("deploy")
+    steps = workflow["jobs"]["deploy"]["steps"]
+    applies = [
+        find_step(workflow, "deploy", "Apply"),
+        find_step(workflow, "deploy", "Apply the saved plan (protected environment)"),
+    ]
+    publish = find_step(workflow, "deploy", "Publish the frontend")
+    smoke = find_step(workflow, "deploy", "Smoke checks")
+    assert publish["run"].strip() == 'exec deployer publish "$ENVIRONMENT"'
+    assert smoke["run"].strip() == 'exec deployer smoke "$ENVIRONMENT"'
+    assert smoke["env"] == {"SMOKE_TOKEN": "${{ secrets.SMOKE_TOKEN }}"}
+    assert max(steps.index(s) for s in applies) < steps.index(publish) < steps.index(smoke)
+    for step in (publish, smoke):
+        # Run on both paths (no `if:`), and a failure fails the job.
+        assert "if" not in step and "continue-on-error" not in step
 
 
 def test_a_failed_plan_is_still_posted_and_fails_the_job() -> None:
