@@ -45,6 +45,8 @@ from deployer.emulator.state import NOTICES
 
 NOTICE_FILE = NOTICES.name
 _ATTR = "_deployer_postgres"  # the Server of an instance that has one
+# Binding can lose a race with another process (another emulator): tries, each a new address.
+BIND_ATTEMPTS = 5
 _LOOPBACK = ("127.0.0.1", *(f"127.0.0.{n}" for n in range(2, 255)))
 # The RDS default for rds.force_ssl when the parameter group leaves it unset.
 _FORCE_SSL_FROM_MAJOR = 15
@@ -133,22 +135,35 @@ def _serve(instance: Any) -> None:
     if not password:
         _record_only(rds_dir, f"RDS instance {name} is only a record: it has no master password")
         return
-    host, port = _address(instance.port or 5432)
-    spec = postgres.Spec(
-        folder=_folder(rds_dir, name),
-        host=host,
-        port=port,
-        user=instance.master_username or "postgres",
-        password=password,
-        dbname=instance.db_name,
-        force_ssl=_force_ssl(instance),
-    )
     started = time.monotonic()
-    try:
-        server = postgres.start(binaries, spec)
-    except postgres.StartError as exc:
-        _release(host, port)
-        _record_only(rds_dir, f"RDS instance {name} is only a record: PostgreSQL: {exc}")
+    for _attempt in range(BIND_ATTEMPTS):
+        host, port = _address(instance.port or 5432)
+        spec = postgres.Spec(
+            folder=_folder(rds_dir, name),
+            host=host,
+            port=port,
+            user=instance.master_username or "postgres",
+            password=password,
+            dbname=instance.db_name,
+            force_ssl=_force_ssl(instance),
+        )
+        try:
+            server = postgres.start(binaries, spec)
+            break
+        except postgres.StartError as exc:
+            if exc.address_in_use:
+                # Another emulator bound it after our check: leave it marked taken, try the
+                # next loopback address.
+                continue
+            _release(host, port)
+            _record_only(rds_dir, f"RDS instance {name} is only a record: PostgreSQL: {exc}")
+            return
+    else:
+        _record_only(
+            rds_dir,
+            f"RDS instance {name} is only a record: PostgreSQL: every address tried was "
+            "taken by another process as it started",
+        )
         return
     instance.__dict__[_ATTR] = server
     with _lock:

@@ -57,6 +57,9 @@ _parent = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres-parent"
 class StartError(Exception):
     """Why a server could not be started (its folder is already removed)."""
 
+    # True when another process took the address between its check and the bind.
+    address_in_use = False
+
 
 @dataclass(frozen=True)
 class Binaries:
@@ -341,7 +344,12 @@ def _wait_ready(proc: subprocess.Popen, data: Path, log: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-            raise StartError(f"postgres exited {proc.returncode}: {' '.join(lines[-1:])}")
+            # The reason is in a FATAL/ERROR line; the last line only says it shut down.
+            reasons = [line for line in lines if "FATAL:" in line or "ERROR:" in line]
+            last = " ".join((reasons or lines)[-1:])
+            failure = StartError(f"postgres exited {proc.returncode}: {last}")
+            failure.address_in_use = any("could not bind" in line for line in lines)
+            raise failure
         with contextlib.suppress(OSError):
             lines = (data / "postmaster.pid").read_text(encoding="utf-8").splitlines()
             if len(lines) >= 8 and lines[7].strip() == "ready":
