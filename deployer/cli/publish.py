@@ -57,6 +57,7 @@ def _publish(project, env: str, outputs: dict, *, json_out: bool, force: bool, a
             f"{escape(published.url or published.app_id)}",
             emoji=False,
             highlight=False,
+            soft_wrap=True,  # the URL stays one piece, to copy
         )
     return published
 
