@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import jwt
 import psycopg
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from helpers.amplify_sites import fetch
 from helpers.emulator import aws
 from helpers.local_stack import explain, run_deployer
+from helpers.paths import REPO_ROOT as REPO
 from helpers.paths import copy_project
 
 from deployer.config import find_project
@@ -219,6 +223,68 @@ def test_logs_show_what_the_handler_logged_for_a_request(stack):
     line = next(line for line in shown.stdout.splitlines() if item_id in line)
     assert " INFO Item created " in line and f"item_id={item_id}" in line
     assert "service=items" in line and "[$LATEST]" in line
+
+
+def frontend(project: Path) -> tuple[str, SimpleNamespace, Path]:
+    """The site's host (with the port), the emulator's address and the local CA."""
+    printed = run_deployer(project, "output", ENV, "frontend_url")
+    assert printed.returncode == 0, explain(printed)
+    parts = urlsplit(printed.stdout.strip())
+    assert parts.scheme == "https" and parts.hostname.endswith(".amplifyapp.localhost")
+    return (
+        parts.netloc,
+        SimpleNamespace(port=parts.port),
+        state_dir(find_project(project)) / "tls/ca.pem",
+    )
+
+
+def test_apply_published_the_site_which_is_served_with_the_environments_config(stack):
+    project, url = stack
+    host, server, ca = frontend(project)
+    assert host.startswith("local.")
+    status, headers, body = fetch(server, ca, host, "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b"<title>Items</title>" in body
+    assert body == (REPO / "frontend/index.html").read_bytes()
+    status, _, body = fetch(server, ca, host, "/config.json")
+    assert status == 200
+    assert json.loads(body) == {"apiUrl": url, "environment": ENV, "region": "eu-west-1"}
+    status, headers, body = fetch(server, ca, host, "/app.js")
+    assert status == 200 and "javascript" in headers["content-type"]
+    # A deep link of the single-page app gets index.html (the module's rewrite rule).
+    status, _, body = fetch(server, ca, host, "/items/42")
+    assert status == 200 and b"<title>Items</title>" in body
+
+
+def test_the_api_lets_the_sites_origin_call_it(stack):
+    project, url = stack
+    host, _, _ = frontend(project)
+    origin = f"https://{host}"
+    preflight = requests.options(
+        f"{url}items",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+        timeout=30,
+    )
+    assert preflight.status_code in (200, 204), preflight.text
+    assert preflight.headers["access-control-allow-origin"] == origin
+    listed = requests.get(
+        f"{url}items", headers={**bearer(token(project)), "Origin": origin}, timeout=30
+    )
+    assert listed.status_code == 200
+    assert listed.headers["access-control-allow-origin"] == origin
+
+
+def test_a_second_publish_of_the_same_site_uploads_nothing(stack):
+    project, _ = stack
+    again = run_deployer(project, "publish", ENV, "--json")
+    assert again.returncode == 0, explain(again)
+    published = json.loads(again.stdout)
+    assert published["uploaded"] is False and published["branch"] == ENV
+    assert published["url"].startswith("https://local.")
 
 
 def test_smoke_fails_naming_the_health_check_when_the_health_route_is_broken(stack):
