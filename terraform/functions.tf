@@ -83,6 +83,21 @@ locals {
   }
 }
 
+# The code each function runs now, read at plan time: a function whose code is already this
+# build (`deployer deploy-code` shipped it) is no change to it (modules/lambda_function).
+# Listed first, so a function that does not exist yet is never looked up.
+data "aws_lambda_functions" "deployed" {}
+
+data "aws_lambda_function" "deployed" {
+  for_each = toset([
+    for fn in keys(var.functions) : fn
+    if contains(data.aws_lambda_functions.deployed.function_names, "${local.name_prefix}-${fn}")
+  ])
+
+  function_name = "${local.name_prefix}-${each.key}"
+  qualifier     = "$LATEST"
+}
+
 module "function" {
   source   = "../modules/lambda_function"
   for_each = var.functions
@@ -91,11 +106,13 @@ module "function" {
   description      = each.value.description
   filename         = "${path.root}/${each.value.zip_path}"
   source_code_hash = each.value.source_code_hash
-  handler          = each.value.handler
-  runtime          = each.value.runtime
-  architecture     = each.value.architecture
-  memory_size      = each.value.memory
-  timeout          = each.value.timeout
+  # null for a new function
+  deployed_code_sha256 = try(data.aws_lambda_function.deployed[each.key].code_sha256, null)
+  handler              = each.value.handler
+  runtime              = each.value.runtime
+  architecture         = each.value.architecture
+  memory_size          = each.value.memory
+  timeout              = each.value.timeout
 
   # Through the encryption configuration, so no zip is stored before the bucket encrypts it.
   package_s3 = local.packages_in_s3 ? { bucket = aws_s3_bucket_server_side_encryption_configuration.packages[0].bucket } : null
@@ -111,4 +128,7 @@ module "function" {
   tracing_mode       = var.tracing ? "Active" : "PassThrough"
 
   tags = { function = each.key }
+  # What `deployer deploy-code` compares to tell a code-only change from one that needs an
+  # apply: the digest of the function.toml settings this apply deployed.
+  function_tags = each.value.settings_sha256 == null ? {} : { "deployer:settings-sha256" = each.value.settings_sha256 }
 }

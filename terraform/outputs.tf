@@ -38,6 +38,11 @@ output "function_names" {
   value       = { for name, f in module.function : name => f.lambda_function_name }
 }
 
+output "packages_bucket" {
+  description = "The bucket the functions' zips are stored in (`deployer deploy-code` uploads there too); null when packages.in_s3 is false."
+  value       = one(aws_s3_bucket.packages[*].bucket)
+}
+
 output "function_environment" {
   description = "Each function's environment variables (table names, database address and secret ARN; no secret values), for running a handler locally (`deployer invoke`)."
   value       = local.function_environment

@@ -10,9 +10,9 @@ locals {
 resource "aws_s3_bucket" "packages" {
   #checkov:skip=CKV_AWS_18:Access logs of build artifacts add cost, not insight: every write is Terraform's, recorded in the state and CloudTrail.
   #checkov:skip=CKV_AWS_144:Packages are rebuilt from git in any region; replicating them protects nothing.
-  #checkov:skip=CKV2_AWS_62:Nothing reacts to a new package; Terraform deploys it in the same run.
-  #checkov:skip=CKV_AWS_21:Keys are content-addressed (function/hash.zip): an object is never overwritten, so versions would only keep deleted builds.
-  #checkov:skip=CKV2_AWS_61:Terraform deletes a replaced package itself, and uploads are single PUTs that leave no incomplete multipart parts: a lifecycle rule has nothing to expire.
+  #checkov:skip=CKV2_AWS_62:Nothing reacts to a new package; whoever uploads it (Terraform, or deployer deploy-code) updates the function in the same run.
+  #checkov:skip=CKV_AWS_21:One object per function (function/package.zip), overwritten by each build and rebuilt reproducibly from git; a rollback moves the live alias to a published Lambda version, which keeps its own copy of the code, so object versions would only keep builds nothing deploys from.
+  #checkov:skip=CKV2_AWS_61:Each function's package is one object, overwritten by each build and deleted with its function by Terraform, and uploads are single PUTs that leave no incomplete multipart parts: a lifecycle rule has nothing to expire.
   count = local.packages_in_s3 ? 1 : 0
 
   bucket_prefix = substr("${local.name_prefix}-packages-", 0, 37)

@@ -26,6 +26,7 @@ variable "functions" {
     zip_path         = string
     source_code_hash = string
     size             = optional(number)
+    settings_sha256  = optional(string)
     handler          = string
     runtime          = string
     architecture     = string

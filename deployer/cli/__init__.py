@@ -24,6 +24,7 @@ from deployer.cli import (
     observe,
     package,
     publish,
+    release,
     stack,
     token,
 )
@@ -87,6 +88,9 @@ COMMANDS = {
     "token": token.token,
     "dev": dev.dev,
     "publish": publish.publish,
+    "deploy-code": release.deploy_code,
+    "rollback": release.rollback,
+    "versions": release.versions,
     "smoke": observe.smoke,
     "logs": observe.logs,
     "env-for-branch": branches.env_for_branch,

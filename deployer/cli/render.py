@@ -63,6 +63,8 @@ def render_plan(
         symbol = _SYMBOLS.get(change.action, "?")
         line = f"  {symbol:>3} {change.action:<8} {escape(change.address)}"
         out.print(f"[{style}]{line}[/]" if style else line, emoji=False)
+    for note in summary.notes:
+        out.print(f"  [yellow]note:[/] this plan {escape(note)}", emoji=False, soft_wrap=True)
     for change in summary.output_changes:
         out.print(
             f"  [dim]{_SYMBOLS.get(change.action, '?'):>3} {escape(change.address)}[/]", emoji=False

@@ -1,22 +1,16 @@
-"""A code-only deploy of one function: package it, upload the zip with UpdateFunctionCode
-(publishing a version) and point its aliases at that version, as a code-only deploy does
-on AWS. Terraform's configuration of the function is untouched; the next plan sees the
-same code hash and no change to it.
+"""A code-only deploy of one function on a saved edit: `deployer deploy-code`'s own path
+(deployer.release) for that one function, so what `deployer dev` ships is what
+deploy-code ships, and the next plan shows no change to it.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from deployer.aws import client
-from deployer.common import DeployerError
 from deployer.config import Project
-from deployer.functions import deployed_name
-from deployer.packaging import build
+from deployer.release import deploy_code, list_versions
 
 
 @dataclass(frozen=True)
@@ -28,25 +22,17 @@ class CodeUpdate:
 
 
 def update_code(
-    project: Project, env_name: str, environ: Mapping[str, str], function: str
+    project: Project,
+    env_name: str,
+    environ: Mapping[str, str],
+    function: str,
+    outputs: Mapping[str, Any],
 ) -> CodeUpdate:
-    """Repackage `function` and deploy only its code to `env_name`."""
-    started = time.monotonic()
-    built = build(project, only=function, progress=False)
-    data = (project.build_dir / f"{function}.zip").read_bytes()
-    name = deployed_name(project, env_name, function)
-    lam = client(dict(environ), "lambda")
-    try:
-        updated = lam.update_function_code(FunctionName=name, ZipFile=data, Publish=True)
-        version = updated["Version"]
-        for alias in lam.list_aliases(FunctionName=name).get("Aliases", []):
-            lam.update_alias(FunctionName=name, Name=alias["Name"], FunctionVersion=version)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise DeployerError(
-            f"Updating the code of {name} failed ({error.get('Code')}: {error.get('Message')}); "
-            f"is it deployed? (deployer apply {env_name})"
-        ) from None
-    except BotoCoreError as exc:
-        raise DeployerError(f"Cannot reach Lambda to update {name} ({exc}).") from None
-    return CodeUpdate(function, version, function in built.built, time.monotonic() - started)
+    """Repackage `function` and deploy only its code to `env_name` (`outputs`: the stack's)."""
+    result = deploy_code(project, env_name, environ, outputs, [function], progress=False)
+    if result.deployed:
+        done = result.deployed[0]
+        return CodeUpdate(function, done.version, done.change.needs_upload, result.seconds)
+    # The zip is what runs already (a save that changed nothing packaged).
+    live = list_versions(project, env_name, environ, function).live
+    return CodeUpdate(function, live, False, result.seconds)

@@ -101,7 +101,7 @@ class DevSession:
         for function, files in sorted(changes.code.items()):
             what = ", ".join(files[:2]) + ("..." if len(files) > 2 else "")
             try:
-                update = update_code(self.project, self.env, environ, function)
+                update = update_code(self.project, self.env, environ, function, self.outputs)
             except DeployerError as exc:
                 self.say(f"{what} changed: updating {function} failed: {exc}")
                 continue

@@ -252,9 +252,23 @@ def _select(specs: list[FunctionSpec], only: str | None) -> list[FunctionSpec]:
     return [s for s in specs if s.name == only]
 
 
+def settings_sha256(settings: dict) -> str:
+    """Hex SHA-256 of a function's settings as canonical JSON: the root stack tags the
+    function with it, so `deployer deploy-code` can tell a code change from a settings one."""
+    canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _manifest_entry(project: Project, spec: FunctionSpec, size: int, digest: str) -> dict:
     zip_path = (project.build_dir / f"{spec.name}.zip").relative_to(project.root).as_posix()
-    return {"zip_path": zip_path, "size": size, "source_code_hash": digest, **spec.settings()}
+    settings = spec.settings()
+    return {
+        "zip_path": zip_path,
+        "size": size,
+        "source_code_hash": digest,
+        "settings_sha256": settings_sha256(settings),
+        **settings,
+    }
 
 
 def _build_stale(

@@ -105,7 +105,7 @@ def _other_lines(summary: PlanSummary) -> list[str]:
     by_action: dict[str, list[ResourceChange]] = {}
     for change in summary.changes:
         by_action.setdefault(change.action, []).append(change)
-    lines = []
+    lines = [f"This plan {note}." for note in summary.notes]
     if reads := by_action.get("read"):
         lines.append(f"{_plural(len(reads), 'data source')} read during apply.")
     if imports := by_action.get("import"):

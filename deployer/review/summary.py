@@ -53,6 +53,8 @@ class PlanSummary:
     changes: tuple[ResourceChange, ...]
     # Root module outputs whose value changes; the address is `output.<name>`.
     output_changes: tuple[ResourceChange, ...] = ()
+    # Changes worth saying in words (e.g. an alias moved back to the latest version).
+    notes: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -81,6 +83,7 @@ class PlanSummary:
             "destructive": [c.address for c in self.destructive],
             "changes": [c.as_dict() for c in self.changes],
             "output_changes": [c.as_dict() for c in self.output_changes],
+            "notes": list(self.notes),
         }
 
 
@@ -102,13 +105,41 @@ def _action(actions: object, where: str) -> str | None:
     return action
 
 
+def _alias_move(entry: dict) -> str | None:
+    """An alias update that moves it between two known versions, in words.
+
+    Only Lambda aliases, and only their function name and version numbers, which are never
+    secret (an attribute marked sensitive is left out all the same). A new apply of new
+    code shows the version as unknown: this names only the move a rollback or a code-only
+    deploy leaves for the next plan.
+    """
+    if entry.get("type") != "aws_lambda_alias":
+        return None
+    change = entry.get("change") or {}
+    before, after = change.get("before") or {}, change.get("after") or {}
+    if any(
+        isinstance(marks, dict) and (marks.get("function_version") or marks.get("function_name"))
+        for marks in (change.get("before_sensitive"), change.get("after_sensitive"))
+    ):
+        return None
+    old, new = before.get("function_version"), after.get("function_version")
+    if not (isinstance(old, str) and isinstance(new, str)) or old == new:
+        return None
+    function = after.get("function_name") or before.get("function_name") or "?"
+    alias = after.get("name") or before.get("name") or "alias"
+    return (
+        f"moves {alias} of {function} from version {old} to {new} "
+        "(undoes a rollback or a code-only deploy)"
+    )
+
+
 def summarize_plan(show_json: dict) -> PlanSummary:
     """The summary of `terraform show -json <planfile>` output (addresses and actions only)."""
     if not isinstance(show_json, dict):
         raise DeployerError(
             "The plan JSON is not an object: pass the output of `terraform show -json <planfile>`."
         )
-    changes = []
+    changes, notes = [], []
     for entry in show_json.get("resource_changes") or []:
         address = str(entry.get("address", "?"))
         if entry.get("deposed"):
@@ -123,10 +154,12 @@ def summarize_plan(show_json: dict) -> PlanSummary:
             action = "move"  # a `moved` block: only the state address changes
         if action is not None:
             changes.append(ResourceChange(address=address, action=action))
+        if action == "update" and (note := _alias_move(entry)):
+            notes.append(note)
     outputs = []
     for name, change in sorted((show_json.get("output_changes") or {}).items()):
         address = f"output.{name}"
         action = _action((change or {}).get("actions"), address)
         if action is not None:
             outputs.append(ResourceChange(address=address, action=action))
-    return PlanSummary(changes=tuple(changes), output_changes=tuple(outputs))
+    return PlanSummary(changes=tuple(changes), output_changes=tuple(outputs), notes=tuple(notes))

@@ -136,23 +136,22 @@ resource "aws_iam_role_policy" "this" {
   })
 }
 
-# With package_s3, the zip goes to S3 first, under a key named by its hash: a new build is
-# a new object, created before the old one is removed, and the function reads it from there.
+# With package_s3, the zip goes to S3 first, under one stable key per function, and the
+# function reads it from there. The key never changes, so a code-only deploy (`deployer
+# deploy-code`, which uploads to the same key with the same metadata) leaves nothing for the
+# next plan: the provider refreshes `metadata` from the object, and a new build (a new
+# code-sha256) uploads the object again and then updates the function's code.
 resource "aws_s3_object" "package" {
   #checkov:skip=CKV_AWS_186:The object takes the bucket's default encryption; set package_s3.kms_key_arn for a customer managed key.
   count = var.package_s3 == null ? 0 : 1
 
   bucket                 = var.package_s3.bucket
-  key                    = "${var.function_name}/${sha256(var.source_code_hash)}.zip"
+  key                    = "${var.function_name}/package.zip"
   source                 = var.filename
-  source_hash            = var.source_code_hash
+  metadata               = { "code-sha256" = var.source_code_hash }
   server_side_encryption = var.package_s3.kms_key_arn == null ? null : "aws:kms"
   kms_key_id             = var.package_s3.kms_key_arn
   tags                   = var.tags
-
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 resource "aws_lambda_function" "this" {
@@ -160,13 +159,16 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:A dead-letter queue is the dead_letter_target_arn input (or on_failure_destination_arn); functions invoked synchronously, like API handlers, have no asynchronous events to dead-letter.
   #checkov:skip=CKV_AWS_173:Environment variables are encrypted at rest with an AWS owned key by default; pass kms_key_arn for a customer managed key. They hold plain settings, never secrets.
   #checkov:skip=CKV_AWS_272:Code signing is the code_signing_config_arn input; packages are built reproducibly by the deployer and deployed from CI, not signed by default.
-  function_name                  = var.function_name
-  description                    = var.description
-  role                           = aws_iam_role.this.arn
-  filename                       = var.package_s3 == null ? var.filename : null
-  s3_bucket                      = var.package_s3 == null ? null : aws_s3_object.package[0].bucket
-  s3_key                         = var.package_s3 == null ? null : aws_s3_object.package[0].key
-  source_code_hash               = var.source_code_hash
+  function_name = var.function_name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  filename      = var.package_s3 == null ? var.filename : null
+  s3_bucket     = var.package_s3 == null ? null : aws_s3_object.package[0].bucket
+  s3_key        = var.package_s3 == null ? null : aws_s3_object.package[0].key
+  # The AWS provider keeps source_code_hash in the state only (it never reads it back from
+  # Lambda), so after a code-only deploy the state holds the previous hash. When the code
+  # Lambda runs is already this build, leaving it unset keeps the state's value: no change.
+  source_code_hash               = var.deployed_code_sha256 == var.source_code_hash ? null : var.source_code_hash
   handler                        = var.handler
   runtime                        = var.runtime
   architectures                  = [var.architecture]
@@ -203,7 +205,7 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  tags = var.tags
+  tags = merge(var.tags, var.function_tags)
 
   # The log group must exist first, or Lambda creates one without retention or key; the role's
   # policy must be in place first, or CreateFunction rejects a VPC config for missing ENI rights.

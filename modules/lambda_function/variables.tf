@@ -28,6 +28,17 @@ variable "source_code_hash" {
   }
 }
 
+variable "deployed_code_sha256" {
+  description = "The code hash the function runs now, read by the caller at plan time (the $LATEST CodeSha256, e.g. from data.aws_lambda_function); null for a new function. When it equals source_code_hash the module leaves the code alone, so code deployed outside Terraform (deployer deploy-code) is no change."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.deployed_code_sha256 == null || can(regex("^[A-Za-z0-9+/]{43}=$", var.deployed_code_sha256))
+    error_message = "deployed_code_sha256 must be null or a base64-encoded SHA-256 digest (44 characters ending in '='), as Lambda's CodeSha256 is."
+  }
+}
+
 variable "handler" {
   description = "Entry point of the function, `module.function` (e.g. `handler.handler`)."
   type        = string
@@ -171,7 +182,7 @@ variable "log_retention_days" {
 }
 
 variable "package_s3" {
-  description = "Store the zip in this S3 bucket (keyed by the function name and the package hash) and create the function from there; kms_key_arn encrypts the object with a customer managed key (null: the bucket's default encryption). null sends the zip with the create call: the AWS provider then creates functions one at a time (about 5 s each) and a direct upload stops at 50 MB. The bucket name may be known only after apply."
+  description = "Store the zip in this S3 bucket (at <function name>/package.zip, its hash in the code-sha256 metadata) and create the function from there; kms_key_arn encrypts the object with a customer managed key (null: the bucket's default encryption). null sends the zip with the create call: the AWS provider then creates functions one at a time (about 5 s each) and a direct upload stops at 50 MB. The bucket name may be known only after apply."
   type = object({
     bucket      = string
     kms_key_arn = optional(string)
@@ -315,6 +326,12 @@ variable "role_permissions_boundary_arn" {
 
 variable "tags" {
   description = "Tags for every resource the module creates."
+  type        = map(string)
+  default     = {}
+}
+
+variable "function_tags" {
+  description = "Extra tags on the function alone (e.g. a digest of its settings that a code-only deploy compares), on top of tags."
   type        = map(string)
   default     = {}
 }

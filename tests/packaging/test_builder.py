@@ -88,6 +88,7 @@ def test_build_manifest_has_the_documented_shape(tmp_path, terraform_env) -> Non
         "zip_path": ".deployer/build/items.zip",
         "size": items["size"],
         "source_code_hash": items["source_code_hash"],
+        "settings_sha256": items["settings_sha256"],
         "handler": "handler.handler",
         "runtime": "python3.12",
         "architecture": "arm64",

@@ -69,6 +69,16 @@ run "reject_bad_source_code_hash" {
   expect_failures = [var.source_code_hash]
 }
 
+run "reject_bad_deployed_code_sha256" {
+  command = plan
+
+  variables {
+    deployed_code_sha256 = "e3b0c44298fc1c149afbf4c8996fb924"
+  }
+
+  expect_failures = [var.deployed_code_sha256]
+}
+
 run "reject_handler_without_function" {
   command = plan
 
