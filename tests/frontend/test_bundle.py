@@ -82,7 +82,11 @@ def test_a_config_json_of_the_build_is_replaced_by_the_environments(tmp_path):
 
 
 def test_the_build_command_runs_in_the_source_folder_and_fills_dist(tmp_path):
-    build = f"{sys.executable} -c \\\"import pathlib; d = pathlib.Path('out'); d.mkdir(); (d / 'index.html').write_text(pathlib.Path('page.txt').read_text())\\\""
+    script = (
+        "import pathlib; d = pathlib.Path('out'); d.mkdir(); "
+        "(d / 'index.html').write_text(pathlib.Path('page.txt').read_text())"
+    )
+    build = f'{sys.executable} -c \\"{script}\\"'
     project = project_with(
         tmp_path,
         f'source = "web"\ndist = "web/out"\nbuild = "{build}"\n',
