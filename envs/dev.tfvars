@@ -60,3 +60,9 @@ frontend = {
   branch  = "dev"
   stage   = "DEVELOPMENT"
 }
+
+# Alarms (modules/observability): off in dev, where failures are part of the work and nobody
+# is on call. Turn them on (enabled = true) to try thresholds before they reach qa.
+alarms = {
+  enabled = false
+}

@@ -71,3 +71,9 @@ frontend = {
   branch  = "local"
   stage   = "DEVELOPMENT"
 }
+
+# Alarms (modules/observability): on, so local applies the same alarms, topic and dashboard
+# as every other environment; nobody is notified (no subscriptions).
+alarms = {
+  enabled = true
+}

@@ -60,3 +60,19 @@ frontend = {
   branch  = "preprod"
   stage   = "BETA"
 }
+
+# Alarms (modules/observability): production's thresholds, so a release that would page in
+# prod pages here first. An email subscription is confirmed by its recipient (the link in
+# the mail AWS sends) before it receives anything.
+alarms = {
+  enabled            = true
+  evaluation_periods = 5
+  thresholds = {
+    function_errors    = 0
+    api_5xx_rate       = 0.02
+    api_latency_p99_ms = 2000
+  }
+  subscriptions = [
+    { protocol = "email", endpoint = "platform-alerts@example.com" },
+  ]
+}

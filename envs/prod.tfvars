@@ -60,3 +60,21 @@ frontend = {
   branch  = "main"
   stage   = "PRODUCTION"
 }
+
+# Alarms (modules/observability): always on in prod (the stack refuses enabled = false) and
+# at least one subscription is required. An email subscription is confirmed by its recipient
+# (the link in the mail AWS sends) before it receives anything; an https endpoint (a pager's
+# webhook) must answer SNS's SubscriptionConfirmation.
+alarms = {
+  enabled            = true
+  evaluation_periods = 3
+  thresholds = {
+    function_errors      = 0
+    api_5xx_rate         = 0.01
+    api_latency_p99_ms   = 1500
+    database_cpu_percent = 75
+  }
+  subscriptions = [
+    { protocol = "email", endpoint = "oncall@example.com" },
+  ]
+}

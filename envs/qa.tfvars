@@ -59,3 +59,16 @@ frontend = {
   branch  = "qa"
   stage   = "BETA"
 }
+
+# Alarms (modules/observability): on with looser thresholds (test runs provoke errors and
+# slow calls); notifications only where the team adds a subscription.
+alarms = {
+  enabled            = true
+  evaluation_periods = 10
+  thresholds = {
+    function_errors    = 5
+    api_5xx_rate       = 0.1
+    api_latency_p99_ms = 5000
+  }
+  subscriptions = []
+}

@@ -57,3 +57,13 @@ output "database_secret_arn" {
   description = "ARN of the Secrets Manager secret holding the database's master credentials; null when disabled."
   value       = one(module.database[*].db_instance_master_user_secret_arn)
 }
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic the environment's alarms notify; null when alarms are disabled."
+  value       = module.observability.sns_topic_arn
+}
+
+output "dashboard_name" {
+  description = "Name of the environment's CloudWatch dashboard; null when alarms are disabled."
+  value       = module.observability.cloudwatch_dashboard_name
+}

@@ -256,3 +256,48 @@ variable "frontend_access_token" {
   default     = null
   sensitive   = true
 }
+
+variable "alarms" {
+  description = "Alarms on the functions, API, database and tables, their SNS topic and dashboard (modules/observability): enabled (prod cannot turn them off), thresholds (unset ones take the module's defaults), period_seconds and evaluation_periods (how long a breach lasts before the alarm fires), datapoints_to_alarm (M of N) and subscriptions (email or https; an email recipient must confirm the subscription; prod needs at least one)."
+  type = object({
+    enabled = optional(bool, true)
+    thresholds = optional(object({
+      function_errors           = optional(number)
+      function_throttles        = optional(number)
+      function_duration         = optional(number)
+      function_async_failures   = optional(number)
+      api_5xx_rate              = optional(number)
+      api_latency_p99_ms        = optional(number)
+      database_cpu_percent      = optional(number)
+      database_free_storage_gib = optional(number)
+      database_connections      = optional(number)
+      database_freeable_memory  = optional(number)
+      table_throttles           = optional(number)
+      table_system_errors       = optional(number)
+    }), {})
+    period_seconds      = optional(number, 60)
+    evaluation_periods  = optional(number, 5)
+    datapoints_to_alarm = optional(number)
+    subscriptions = optional(list(object({
+      protocol = string
+      endpoint = string
+    })), [])
+  })
+  default = {}
+
+  # Terraform 1.9+ (the root stack needs 1.10): a validation may read var.environment.
+  validation {
+    condition     = var.alarms.enabled || var.environment != "prod"
+    error_message = "alarms.enabled cannot be false in prod: production keeps its alarms (remove enabled = false from alarms in envs/prod.tfvars)."
+  }
+
+  validation {
+    condition     = var.environment != "prod" || !var.alarms.enabled || length([for s in var.alarms.subscriptions : s if trimspace(s.endpoint) != ""]) > 0
+    error_message = "alarms.subscriptions needs at least one address in prod: add { protocol = \"email\", endpoint = \"<team address>\" } (or an https endpoint) to alarms in envs/prod.tfvars."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.alarms.subscriptions : trimspace(s.endpoint) != ""])
+    error_message = "Every alarms.subscriptions[*].endpoint needs an address: an email address for protocol \"email\", an https:// URL for \"https\"."
+  }
+}

@@ -670,3 +670,116 @@ run "reject_half_given_network" {
 
   expect_failures = [var.network]
 }
+
+# --- Alarms, the alarm topic and the dashboard (terraform/observability.tf) ------------------
+
+# The alarms notify the topic by ARN, which the mock provider would make up.
+override_resource {
+  target = module.observability.aws_sns_topic.this[0]
+  values = {
+    arn = "arn:aws:sns:eu-west-1:123456789012:deployer-test-alarms"
+  }
+}
+
+run "alarms_watch_every_function_the_api_the_database_and_every_table" {
+  variables {
+    database = { enabled = true, instance_class = "db.t4g.small" }
+    alarms = {
+      thresholds    = { api_5xx_rate = 0.02 }
+      subscriptions = [{ protocol = "email", endpoint = "oncall@example.com" }]
+    }
+  }
+
+  assert {
+    condition = alltrue([for name in [
+      "deployer-test-items-lambda-errors", "deployer-test-items-lambda-throttles", "deployer-test-items-lambda-duration-p99",
+      "deployer-test-health-lambda-errors", "deployer-test-health-lambda-throttles", "deployer-test-health-lambda-duration-p99",
+      "deployer-test-api-latency-p99", "deployer-test-api-5xx-rate",
+      "deployer-test-rds-cpu", "deployer-test-rds-free-storage", "deployer-test-rds-connections", "deployer-test-rds-freeable-memory",
+      "deployer-test-items-dynamodb-throttles", "deployer-test-audit-dynamodb-system-errors",
+    ] : contains(module.observability.cloudwatch_metric_alarm_names, name)])
+    error_message = "Every function, the API, the database and every table has its alarms."
+  }
+
+  assert {
+    condition = (
+      module.observability.database_max_connections == 225
+      && output.alarm_topic_arn == "arn:aws:sns:eu-west-1:123456789012:deployer-test-alarms"
+      && output.dashboard_name == "deployer-test"
+    )
+    error_message = "The database's class sets max_connections (db.t4g.small: 225); the topic and dashboard are outputs."
+  }
+
+  assert {
+    condition = (
+      module.observability.cloudwatch_metric_alarm_names == sort(module.observability.cloudwatch_metric_alarm_names)
+      && length(module.observability.sns_topic_subscription_arns) == 1
+    )
+    error_message = "The subscription from alarms.subscriptions is the topic's."
+  }
+}
+
+run "alarm_thresholds_follow_each_functions_timeout" {
+  command = plan
+
+  variables {
+    alarms = { thresholds = { function_duration = 0.5 }, evaluation_periods = 3 }
+  }
+
+  assert {
+    condition = (
+      module.observability.cloudwatch_metric_alarm_arns != null
+      && length([for name in module.observability.cloudwatch_metric_alarm_names : name if endswith(name, "-lambda-duration-p99")]) == 2
+    )
+    error_message = "One duration alarm per function."
+  }
+}
+
+run "alarms_can_be_switched_off_outside_prod" {
+  command = plan
+
+  variables {
+    environment = "dev"
+    alarms      = { enabled = false }
+  }
+
+  assert {
+    condition     = length(module.observability.cloudwatch_metric_alarm_names) == 0 && output.alarm_topic_arn == null && output.dashboard_name == null
+    error_message = "alarms.enabled = false leaves dev without alarms, topic or dashboard."
+  }
+}
+
+run "reject_alarms_off_in_prod" {
+  command = plan
+
+  variables {
+    environment = "prod"
+    alarms = {
+      enabled       = false
+      subscriptions = [{ protocol = "email", endpoint = "oncall@example.com" }]
+    }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "reject_prod_alarms_without_a_subscription" {
+  command = plan
+
+  variables {
+    environment = "prod"
+    alarms      = { subscriptions = [] }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "reject_subscription_without_an_address" {
+  command = plan
+
+  variables {
+    alarms = { subscriptions = [{ protocol = "email", endpoint = " " }] }
+  }
+
+  expect_failures = [var.alarms]
+}
