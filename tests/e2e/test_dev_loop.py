@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers.local_stack import run_deployer
+from helpers.local_stack import run_deployer, without_database
 from helpers.paths import copy_project
 from helpers.served_api import log_messages
 
@@ -73,6 +73,7 @@ def poll(check, timeout: float, what: str):
 
 def test_dev_local_redeploys_each_saved_change(tmp_path, provider_mirror):
     project = copy_project(tmp_path / "project")
+    without_database(project)  # the loop never touches it
     dev = Dev(project)
     try:
         dev.wait_for(r"^watching ", START_TIMEOUT)

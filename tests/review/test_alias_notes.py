@@ -2,7 +2,7 @@
 versions (what the next plan does after a rollback or a code-only deploy), in the JSON, the
 pull-request markdown and the terminal; an alias whose version is only known after apply
 (new code published by this apply) is no such move. (The real plan is in
-tests/e2e/test_code_release.py; these are the shapes of `terraform show -json`.)"""
+tests/e2e/test_local_served.py; these are the shapes of `terraform show -json`.)"""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from helpers.failing_code import deploy_failing_code
 from helpers.fake_github import PR, REPO, TOKEN, FakeGitHub
+from helpers.local_stack import without_database
 from helpers.paths import REPO_ROOT
 from helpers.workflows import (
     BIN,
@@ -292,6 +293,7 @@ def test_the_deploy_job_on_local_applies_publishes_then_smokes_and_fails_when_sm
         if "run" in step and step.get("if") in (None, "needs.target.outputs.protected != 'true'")
     ]
     assert unprotected == ["Apply", "Publish the frontend", "Smoke checks"]
+    without_database(project_copy)  # no step here needs it; the apply skips RDS's waits
     # A broken deploy should fail the job in seconds here, not after the default minute.
     pyproject = project_copy / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
