@@ -151,10 +151,13 @@ def versions(
     if json_out:
         print_json(listed.as_dict())
         return
-    # Hashes and dates are copied from here: never wrapped or cut.
-    table = Table("", "version", "code sha256", "last modified")
-    for column in table.columns[1:]:
-        column.no_wrap = True
+    # The mark and the version always show whole; on a narrow terminal the hash and the date
+    # fold onto a second line rather than being cut (they are copied from here).
+    table = Table()
+    table.add_column("", min_width=4, no_wrap=True)
+    table.add_column("version", min_width=7, no_wrap=True)
+    table.add_column("code sha256", overflow="fold")
+    table.add_column("last modified", overflow="fold")
     for v in listed.versions:
         live = "[green]live[/]" if v.version == listed.live else ""
         table.add_row(live, v.version, v.code_sha256, v.last_modified)
