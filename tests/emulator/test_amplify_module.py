@@ -5,7 +5,6 @@ destroy."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from botocore.exceptions import ClientError
 from helpers.amplify_sites import SPA_RULE, deploy, fetch
 from helpers.emulator import REGION, aws
 from helpers.paths import REPO_ROOT
+from helpers.terraform_driver import run_terraform
 
 from deployer.emulator.state import state_dir
 
@@ -56,20 +56,6 @@ output "branch_urls" {
 """
 
 
-def _terraform(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    # `output` takes no -input.
-    flags = ["-no-color"] if args[0] == "output" else ["-no-color", "-input=false"]
-    return subprocess.run(
-        ["terraform", *args, *flags],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 @pytest.mark.slow
 def test_the_module_applies_replans_clean_serves_and_destroys(
     server, emulator_project, terraform_env, tmp_path: Path
@@ -82,14 +68,14 @@ def test_the_module_applies_replans_clean_serves_and_destroys(
     (folder / "main.tf").write_text(ROOT_TF.replace("MODULE", str(module)), encoding="utf-8")
     env = emulated_environment(server.endpoint, REGION, terraform_env)
 
-    init = _terraform(folder, env, "init")
+    init = run_terraform(folder, env, "init")
     assert init.returncode == 0, init.stdout[-3000:] + init.stderr
-    applied = _terraform(folder, env, "apply", "-auto-approve")
+    applied = run_terraform(folder, env, "apply", "-auto-approve")
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
-    planned = _terraform(folder, env, "plan", "-detailed-exitcode")
+    planned = run_terraform(folder, env, "plan", "-detailed-exitcode")
     assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr
 
-    outputs = json.loads(_terraform(folder, env, "output", "-json").stdout)
+    outputs = json.loads(run_terraform(folder, env, "output", "-json").stdout)
     app_id = outputs["app_id"]["value"]
     amplify = aws(server, "amplify")
     app = amplify.get_app(appId=app_id)["app"]
@@ -109,10 +95,10 @@ def test_the_module_applies_replans_clean_serves_and_destroys(
     host = url.removeprefix("https://")
     assert fetch(server, ca, host, "/orders/7")[:3:2] == (200, b"<h1>from terraform</h1>")
     # A deployment is no change to Terraform.
-    again = _terraform(folder, env, "plan", "-detailed-exitcode")
+    again = run_terraform(folder, env, "plan", "-detailed-exitcode")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr
 
-    destroyed = _terraform(folder, env, "destroy", "-auto-approve")
+    destroyed = run_terraform(folder, env, "destroy", "-auto-approve")
     assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr
     with pytest.raises(ClientError) as gone:
         amplify.get_app(appId=app_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from helpers.emulator import REGION, aws
 from helpers.paths import REPO_ROOT
+from helpers.terraform_driver import run_terraform
 
 ROOT_TF = """
 terraform {
@@ -59,20 +60,6 @@ output "alarm_names" {
 """
 
 
-def _terraform(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    # `output` takes no -input.
-    flags = ["-no-color"] if args[0] == "output" else ["-no-color", "-input=false"]
-    return subprocess.run(
-        ["terraform", *args, *flags],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def _check(proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
 
@@ -87,12 +74,12 @@ def test_the_module_applies_replans_clean_and_destroys(server, terraform_env, tm
     (folder / "main.tf").write_text(ROOT_TF.replace("MODULE", str(module)), encoding="utf-8")
     env = emulated_environment(server.endpoint, REGION, terraform_env)
 
-    _check(_terraform(folder, env, "init"))
-    _check(_terraform(folder, env, "apply", "-auto-approve"))
-    _check(_terraform(folder, env, "plan", "-detailed-exitcode"))
+    _check(run_terraform(folder, env, "init"))
+    _check(run_terraform(folder, env, "apply", "-auto-approve"))
+    _check(run_terraform(folder, env, "plan", "-detailed-exitcode"))
     outputs = {
         k: v["value"]
-        for k, v in json.loads(_terraform(folder, env, "output", "-json").stdout).items()
+        for k, v in json.loads(run_terraform(folder, env, "output", "-json").stdout).items()
     }
 
     cloudwatch = aws(server, "cloudwatch")
@@ -179,7 +166,7 @@ def test_the_module_applies_replans_clean_and_destroys(server, terraform_env, tm
     assert "shop-local: CPU (%)" in titles
     assert "shop-local-items: system errors" in titles
 
-    _check(_terraform(folder, env, "destroy", "-auto-approve"))
+    _check(run_terraform(folder, env, "destroy", "-auto-approve"))
     left = cloudwatch.describe_alarms(AlarmNamePrefix="shop-local")["MetricAlarms"]
     assert left == []
     assert cloudwatch.list_dashboards(DashboardNamePrefix="shop-local")["DashboardEntries"] == []

@@ -36,6 +36,21 @@ def var_file(tmp_path: Path, name: str = "vars", **values) -> Path:
     return path
 
 
+def run_terraform(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    """`terraform ARGS` in `folder` with `env`, no input, no colour; kept, never raised."""
+    # `output` takes no -input.
+    flags = ["-no-color"] if args[0] == "output" else ["-no-color", "-input=false"]
+    return subprocess.run(
+        ["terraform", *args, *flags],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
 def read_state(stack: Path) -> dict:
     return json.loads((stack / "terraform.tfstate").read_text(encoding="utf-8"))
 
