@@ -362,8 +362,12 @@ def test_a_sensitive_value_never_appears_in_output_or_files(
 
 
 def test_a_held_lock_says_how_to_wait_or_unlock(stack_project: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "TF_VAR_sleep_seconds": "20", "DEPLOYER_PROJECT_DIR": str(stack_project)}
+    env = {**os.environ, "TF_VAR_sleep_seconds": "30", "DEPLOYER_PROJECT_DIR": str(stack_project)}
     log = (tmp_path / "holder.log").open("w", encoding="utf-8")
+
+    def holder_log() -> str:
+        return (tmp_path / "holder.log").read_text(encoding="utf-8")
+
     holder = subprocess.Popen(
         [sys.executable, "-m", "deployer", "apply", "dev", "--auto-approve"],
         env=env,
@@ -373,8 +377,10 @@ def test_a_held_lock_says_how_to_wait_or_unlock(stack_project: Path, tmp_path: P
     try:
         lock_info = stack_project / ".deployer/state/.dev.tfstate.lock.info"
         deadline = time.monotonic() + 120
-        while not lock_info.is_file():
-            assert holder.poll() is None, (tmp_path / "holder.log").read_text()
+        # The apply plans first and takes the lock twice: wait for the apply's own lock (the
+        # slow resource is being created), not the plan's, which is released in between.
+        while not (lock_info.is_file() and "terraform_data.slow[0]: Creating" in holder_log()):
+            assert holder.poll() is None, holder_log()
             assert time.monotonic() < deadline, "the first apply never took the lock"
             time.sleep(0.2)
 
