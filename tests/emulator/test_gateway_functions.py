@@ -32,7 +32,12 @@ def test_a_worker_stays_warm_across_requests(server):
     assert len({a["pid"] for a in answers}) == 1
     assert answers[0]["name"] == fn["FunctionName"] and answers[0]["greeting"] == "hi"
     assert 0 < answers[0]["remaining"] <= 5000
-    reports = [m for m in log_messages(server, fn["FunctionName"]) if m.startswith("REPORT")]
+
+    def report_lines(messages: list[str]) -> list[str]:
+        return [m for m in messages if m.startswith("REPORT")]
+
+    messages = log_messages(server, fn["FunctionName"], until=lambda m: len(report_lines(m)) >= 3)
+    reports = report_lines(messages)
     assert len(reports) == 3
     assert sum("Init Duration" in r for r in reports) == 1  # one cold start
 
@@ -75,9 +80,11 @@ def test_a_timeout_is_503_and_logged_with_the_functions_timeout(server):
     answer = requests.get(f"{api.url}/slow?s=5", timeout=30)
     assert answer.status_code == 503
     assert answer.json() == {"message": "Service Unavailable"}
-    assert any(
-        "Task timed out after 1.00 seconds" in m for m in log_messages(server, fn["FunctionName"])
-    )
+
+    def timed_out(messages: list[str]) -> bool:
+        return any("Task timed out after 1.00 seconds" in m for m in messages)
+
+    assert timed_out(log_messages(server, fn["FunctionName"], until=timed_out))
     assert requests.get(f"{api.url}/slow", timeout=30).status_code == 200  # a new worker
 
 
@@ -105,7 +112,7 @@ def test_a_worker_that_exits_is_replaced_and_floods_of_output_do_not_hurt(server
     second = requests.get(f"{api.url}/ok", timeout=30).json()["pid"]
     assert second != first
     assert requests.get(f"{api.url}/loud", timeout=60).status_code == 200
-    messages = log_messages(server, fn["FunctionName"])
+    messages = log_messages(server, fn["FunctionName"], until=lambda m: "after the flood" in m)
     assert "after the flood" in messages
     assert any("Runtime exited with error: exit status 3" in m for m in messages)
     assert max(len(m) for m in messages) <= 256 * 1024
@@ -160,9 +167,15 @@ def _protected(
     return api, authorizer
 
 
-def _authorizer_calls(server, authorizer) -> list[dict]:
-    lines = log_messages(server, authorizer["FunctionName"])
-    return [json.loads(m) for m in lines if m.startswith("{")]
+def _authorizer_calls(server, authorizer, expected: int) -> list[dict]:
+    """The calls the authorizer logged, once `expected` of them have arrived (or 10 s)."""
+
+    def calls(lines: list[str]) -> list[dict]:
+        return [json.loads(m) for m in lines if m.startswith("{")]
+
+    return calls(
+        log_messages(server, authorizer["FunctionName"], lambda m: len(calls(m)) >= expected)
+    )
 
 
 def test_a_request_authorizer_allows_denies_and_passes_its_context(server):
@@ -174,7 +187,7 @@ def test_a_request_authorizer_allows_denies_and_passes_its_context(server):
     assert denied.status_code == 403 and denied.json() == {"message": "Forbidden"}
     missing = requests.get(f"{api.url}/private", timeout=30)
     assert missing.status_code == 401 and missing.json() == {"message": "Unauthorized"}
-    calls = _authorizer_calls(server, authorizer)
+    calls = _authorizer_calls(server, authorizer, 2)
     assert len(calls) == 2  # the request without identity never reached the function
     assert calls[0]["type"] == "REQUEST" and calls[0]["identity"] == ["let-me-in"]
     assert calls[0]["routeArn"].endswith(f":{api.id}/$default/GET/private")
@@ -187,9 +200,9 @@ def test_request_authorizer_results_are_cached_for_their_ttl(server):
             f"{api.url}/private", headers={"Authorization": "let-me-in"}, timeout=30
         )
         assert answer.status_code == 200
-    assert len(_authorizer_calls(server, authorizer)) == 1
+    assert len(_authorizer_calls(server, authorizer, 1)) == 1
     requests.get(f"{api.url}/private", headers={"Authorization": "other"}, timeout=30)
-    assert len(_authorizer_calls(server, authorizer)) == 2  # another identity, another call
+    assert len(_authorizer_calls(server, authorizer, 2)) == 2  # another identity, another call
 
 
 def test_context_identity_sources_key_the_cache_per_route(server):
@@ -202,7 +215,7 @@ def test_context_identity_sources_key_the_cache_per_route(server):
             f"{api.url}/{path}", headers={"Authorization": "let-me-in"}, timeout=30
         )
         assert answer.status_code == 200
-    calls = _authorizer_calls(server, authorizer)
+    calls = _authorizer_calls(server, authorizer, 2)
     assert [c["identity"] for c in calls] == [
         ["let-me-in", "GET /private"],
         ["let-me-in", "GET /other"],

@@ -185,8 +185,9 @@ def test_a_malformed_response_or_an_exception_is_500(server, results_api):
         assert answer.json() == {"message": "Internal Server Error"}
     name = results_api.client.get_integrations(ApiId=results_api.id)["Items"][0]
     function = name["IntegrationUri"].split(":function:")[1].split("/")[0]
-    messages = "\n".join(log_messages(server, function))
-    assert "[ERROR] ValueError: the handler failed" in messages
+    failed = "[ERROR] ValueError: the handler failed"
+    messages = "\n".join(log_messages(server, function, until=lambda m: failed in "\n".join(m)))
+    assert failed in messages
 
 
 def test_a_payload_over_10_mb_is_413(results_api):

@@ -135,11 +135,19 @@ def handler(event, context):
 """
 
 
-def log_messages(server, function_name: str) -> list[str]:
+def log_messages(server, function_name: str, until=None, timeout: float = 10.0) -> list[str]:
+    """The function's log lines. As on Lambda, they arrive after the response (the REPORT
+    line once the runtime is done): with `until`, wait up to `timeout` seconds for the
+    lines to satisfy it, then return what is there (the caller's assert says what lacks)."""
     logs = aws(server, "logs")
     group = f"/aws/lambda/{function_name}"
-    events = logs.filter_log_events(logGroupName=group).get("events", [])
-    return [e["message"] for e in events]
+    deadline = time.monotonic() + timeout
+    while True:
+        events = logs.filter_log_events(logGroupName=group).get("events", [])
+        messages = [e["message"] for e in events]
+        if until is None or until(messages) or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.1)
 
 
 def dumps(value) -> str:
