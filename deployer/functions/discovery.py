@@ -6,7 +6,9 @@ together as one `UserInputError`, each naming the file and the field and saying 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from deployer.functions.manifest import (
     Route,
     check_access,
     check_environment,
+    check_patterns,
     check_route,
 )
 from deployer.functions.routes import route_conflict_key
@@ -47,6 +50,8 @@ TOP_LEVEL_KEYS = (
     "environment",
     "routes",
     "access",
+    "include",
+    "exclude",
 )
 NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 HANDLER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -69,6 +74,9 @@ class FunctionSpec:
     routes: tuple[Route, ...] = ()
     tables: dict[str, str] = field(default_factory=dict)
     database: bool = False
+    # Packaging only (docs/functions.md, "Packages"): not settings, not in the build manifest.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def python_version(self) -> str:
@@ -159,6 +167,8 @@ def _check_manifest(
             if route is not None:
                 routes.append(route)
     tables, database = check_access(check, raw.get("access", {}))
+    include = check_patterns(check, raw, "include")
+    exclude = check_patterns(check, raw, "exclude")
 
     if check.problems:
         return None, check.problems
@@ -176,19 +186,53 @@ def _check_manifest(
         routes=tuple(routes),
         tables=tables,
         database=database,
+        include=include,
+        exclude=exclude,
     )
     return spec, []
 
 
+def _manifest_problem(project: Project, folder: Path) -> str | None:
+    """Why `folder` or its function.toml cannot be taken as a function, if it cannot."""
+    manifest = folder / MANIFEST
+    if folder.is_symlink():
+        return (
+            f"{folder.relative_to(project.root).as_posix()}: is a symlink to "
+            f"{os.readlink(folder)}; a function folder must be a real folder (a package holds "
+            "only what the function folder holds), so replace the link with a copy."
+        )
+    rel = manifest.relative_to(project.root).as_posix()
+    if manifest.is_symlink():
+        return (
+            f"{rel}: is a symlink to {os.readlink(manifest)}; a manifest must be a regular "
+            "file in its function folder, so replace the link with a copy of the file."
+        )
+    mode = manifest.lstat().st_mode
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        return (
+            f"{rel}: is {what}; a manifest must be a regular file, so replace it with one "
+            "(or prefix the folder with _ if it is not a function)."
+        )
+    return None
+
+
 def function_folders(project: Project) -> list[Path]:
-    """Every folder under lambda_src/ holding a function.toml (`_`-prefixed ones excluded)."""
+    """Every folder under lambda_src/ holding a function.toml (`_`-prefixed ones excluded).
+
+    A function.toml that is a link, a folder or a special file, or a function folder that
+    is a link, is an error: it never silently drops a function or pulls in outside files.
+    """
     if not project.lambda_src.is_dir():
         return []
     folders = []
     for child in sorted(project.lambda_src.iterdir()):
         if not child.is_dir() or child.name.startswith(("_", ".")):
             continue
-        if (child / MANIFEST).is_file():
+        if os.path.lexists(child / MANIFEST):
+            problem = _manifest_problem(project, child)
+            if problem:
+                raise UserInputError(problem)
             folders.append(child)
             continue
         # A misspelt manifest would silently drop the function from the deployment.
@@ -208,6 +252,8 @@ def _read_toml(project: Project, path: Path) -> tuple[dict | None, str | None]:
         return tomllib.loads(path.read_text(encoding="utf-8")), None
     except UnicodeDecodeError:
         return None, f"{rel}: is not UTF-8 text; save it as UTF-8."
+    except OSError as exc:
+        return None, f"{rel}: cannot be read ({exc.strerror}); fix its permissions."
     except tomllib.TOMLDecodeError as exc:
         return None, f"{rel}: is not valid TOML ({exc}); fix the syntax."
 

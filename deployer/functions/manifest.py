@@ -238,3 +238,23 @@ def check_access(check: Checker, raw: object) -> tuple[dict[str, str], bool]:
         check.fail("access.database", f"= {database!r} must be true or false (no quotes).")
         database = False
     return tables, database
+
+
+def check_patterns(check: Checker, raw: dict, key: str) -> tuple[str, ...]:
+    """`include` / `exclude`: a list of glob patterns, paths inside the package."""
+    value = raw.get(key, [])
+    example = '"certs/*.pem"' if key == "include" else '"data/*.csv"'
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        check.fail(key, f"must be a list of glob patterns in quotes, e.g. {key} = [{example}].")
+        return ()
+    ok = True
+    for index, pattern in enumerate(value):
+        parts = pattern.strip("/").split("/")
+        if not pattern.strip("/") or ".." in parts or "\\" in pattern:
+            check.fail(
+                f"{key}[{index}]",
+                f"= {pattern!r} is not a pattern for a path inside the function folder: use "
+                f"/ between folders and no .. or \\, e.g. {key} = [{example}].",
+            )
+            ok = False
+    return tuple(value) if ok else ()

@@ -1,4 +1,6 @@
-"""Which files go into a Lambda zip, and writing that zip byte-for-byte reproducibly.
+"""The installed dependencies' files, and writing a Lambda zip byte-for-byte reproducibly.
+
+Which of a function's own files go in is `selection.py`'s business.
 
 The bytes of a zip depend only on the files' paths and contents: entries are sorted, every
 timestamp is 1980-01-01 00:00, permissions are 0644 (0755 for scripts and binaries, decided
@@ -20,10 +22,7 @@ FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hol
 COMPRESSION_LEVEL = 6
 UNIX = 3  # ZipInfo.create_system; the host's default would make the bytes host-dependent
 SKIPPED_DIRS = frozenset({"__pycache__"})
-SOURCE_SKIPPED_DIRS = SKIPPED_DIRS | {"tests"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
-# Build inputs that sit next to the code but are not code.
-SOURCE_METADATA = frozenset({"function.toml", "requirements.txt"})
 # pip writes console scripts whose first line is the host's python: useless on Lambda and
 # different on every machine.
 DEPENDENCY_SKIPPED_TOP = frozenset({"bin"})
@@ -34,9 +33,8 @@ def file_mode(data: bytes) -> int:
     return 0o755 if data.startswith((b"#!", b"\x7fELF")) else 0o644
 
 
-def _walk(
-    root: Path, *, skipped_dirs: frozenset[str], skipped_top: frozenset[str]
-) -> dict[str, Path]:
+def dependency_entries(root: Path) -> dict[str, Path]:
+    """The files pip installed into `root`, by archive path (no console scripts or caches)."""
     entries: dict[str, Path] = {}
     seen_dirs: set[tuple[int, int]] = set()
     for current, dirnames, filenames in os.walk(root, followlinks=True):
@@ -50,12 +48,14 @@ def _walk(
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".") and d not in skipped_dirs and not (at_top and d in skipped_top)
+            if not d.startswith(".")
+            and d not in SKIPPED_DIRS
+            and not (at_top and d in DEPENDENCY_SKIPPED_TOP)
         )
         for name in filenames:
             if name.startswith(".") or name.endswith(SKIPPED_SUFFIXES):
                 continue
-            if at_top and name in skipped_top:
+            if at_top and name in DEPENDENCY_SKIPPED_TOP:
                 continue
             path = here / name
             if not path.is_file():
@@ -65,16 +65,6 @@ def _walk(
                 )
             entries[path.relative_to(root).as_posix()] = path
     return entries
-
-
-def source_entries(root: Path) -> dict[str, Path]:
-    """A function's (or `_shared/`'s) files by archive path: no tests/, caches or dotfiles."""
-    return _walk(root, skipped_dirs=SOURCE_SKIPPED_DIRS, skipped_top=SOURCE_METADATA)
-
-
-def dependency_entries(root: Path) -> dict[str, Path]:
-    """The files pip installed into `root`, by archive path (no console scripts or caches)."""
-    return _walk(root, skipped_dirs=SKIPPED_DIRS, skipped_top=DEPENDENCY_SKIPPED_TOP)
 
 
 def write_zip(dest: Path, entries: Iterable[tuple[str, Path]]) -> None:

@@ -25,7 +25,7 @@ from deployer import __version__
 from deployer.common import UserInputError, atomic_write, did_you_mean
 from deployer.config import Project, list_migrations
 from deployer.functions import SHARED_DIR, FunctionSpec, load_functions
-from deployer.packaging.archive import source_entries, write_zip
+from deployer.packaging.archive import write_zip
 from deployer.packaging.dependencies import (
     REQUIREMENTS,
     DependencyCache,
@@ -35,10 +35,17 @@ from deployer.packaging.dependencies import (
     read_requirements,
 )
 from deployer.packaging.progress import Reporter, make_reporter
+from deployer.packaging.selection import (
+    Excluded,
+    Rules,
+    Selection,
+    exclusion_warnings,
+    select_sources,
+)
 
 MANIFEST_FORMAT = 1
 # Part of every function's inputs: bump it when the zip layout rules change.
-BUILD_RULES = "1"
+BUILD_RULES = "2"
 MANIFEST_NAME = "manifest.json"
 STATE_NAME = "inputs.json"  # input fingerprints of the last build (not part of the contract)
 MB = 1024 * 1024
@@ -57,12 +64,14 @@ class BuildResult:
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # files the default exclusions left out
 
     def as_dict(self, root: Path) -> dict:
         return {
             "manifest_path": self.manifest_path.relative_to(root).as_posix(),
             "built": self.built,
             "skipped": self.skipped,
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "functions": self.manifest["functions"],
         }
@@ -79,16 +88,18 @@ class _Plan:
     inputs: str
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+class _Digests(dict):
+    """Hex SHA-256 of each file read, by path: `_shared/` files are hashed once per build."""
+
+    def __missing__(self, path: Path) -> str:
+        self[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self[path]
+
+    def of(self, entries: dict[str, Path]) -> list[str]:
+        return [f"{arcname}\0{self[path]}" for arcname, path in sorted(entries.items())]
 
 
-def _source_digests(entries: dict[str, Path]) -> list[str]:
-    return [f"{arcname}\0{_file_digest(path)}" for arcname, path in sorted(entries.items())]
-
-
-def _merge_sources(project: Project, spec: FunctionSpec, shared: dict[str, Path]) -> dict:
-    own = source_entries(spec.folder)
+def _merge_sources(project: Project, spec: FunctionSpec, own: dict, shared: dict) -> dict:
     for arcname in sorted(own.keys() & shared.keys()):
         raise UserInputError(
             f"{(spec.folder / arcname).relative_to(project.root).as_posix()} would overwrite "
@@ -111,32 +122,46 @@ def _migration_sources(project: Project, spec: FunctionSpec, own: dict[str, Path
     return {f"{MIGRATIONS_ARCDIR}/{m.name}": m.path for m in list_migrations(project)}
 
 
-def _plan(project: Project, specs: list[FunctionSpec]) -> list[_Plan]:
+def _plan(project: Project, specs: list[FunctionSpec]) -> tuple[list[_Plan], list[str]]:
+    """Every function's inputs, and a warning for each file the default exclusions left out.
+
+    Only the selected files are read: what is left out never touches a fingerprint or a zip.
+    """
     shared_dir = project.lambda_src / SHARED_DIR
-    shared = source_entries(shared_dir) if shared_dir.is_dir() else {}
-    shared_digests = _source_digests(shared)
+    has_shared = os.path.lexists(shared_dir)  # a dangling _shared link is an error, not "none"
+    shared_by_rules: dict[Rules, Selection] = {}
+    digests = _Digests()
+    left_out: list[tuple[Excluded, str, str]] = []
     plans = []
     for spec in specs:
-        sources = _merge_sources(project, spec, shared)
+        rules = Rules(spec.include, spec.exclude)
+        own = select_sources(spec.folder, rules, project.root)
+        if has_shared and rules not in shared_by_rules:
+            shared_by_rules[rules] = select_sources(shared_dir, rules, project.root)
+        shared = shared_by_rules.get(rules)
+        manifest = spec.manifest_path.relative_to(project.root).as_posix()
+        for excluded in own.excluded + (shared.excluded if shared else []):
+            left_out.append((excluded, spec.name, manifest))
+        shared_entries = shared.entries if shared else {}
+        sources = _merge_sources(project, spec, dict(own.entries), shared_entries)
         requirements = read_requirements(
             [shared_dir / REQUIREMENTS, spec.folder / REQUIREMENTS], project.root
         )
         key = None
         if requirements is not None:
             key = dependency_key(requirements, spec.runtime, spec.architecture)
-        own = {a: p for a, p in sources.items() if a not in shared}
         fingerprint = hashlib.sha256()
         for part in (
             BUILD_RULES,
             __version__,
             json.dumps(spec.settings(), sort_keys=True),
             key or "-",
-            *shared_digests,
-            *_source_digests(own),
+            *digests.of(shared_entries),
+            *digests.of({a: p for a, p in sources.items() if a not in shared_entries}),
         ):
             fingerprint.update(part.encode() + b"\n")
         plans.append(_Plan(spec, sources, requirements, key, fingerprint.hexdigest()))
-    return plans
+    return plans, exclusion_warnings(left_out)
 
 
 def _read_json(path: Path) -> dict:
@@ -346,7 +371,9 @@ def build(
     """
     started = time.perf_counter()
     specs = load_functions(project)
-    plans = _plan(project, _select(specs, only))
+    plans, warnings = _plan(project, _select(specs, only))
+    for line in warnings:  # before the progress display, on the same stderr path
+        Reporter(0, 0).note(f"warning: {line}")
 
     previous = _read_json(project.build_dir / MANIFEST_NAME).get("functions") or {}
     state = (_read_json(project.build_dir / STATE_NAME).get("functions") or {}) if previous else {}
@@ -361,4 +388,5 @@ def build(
         built=sorted(results),
         skipped=sorted(p.spec.name for p in plans if p.spec.name not in results),
         seconds=time.perf_counter() - started,
+        warnings=warnings,
     )

@@ -5,6 +5,7 @@ Route keys on their own are tested in test_routes.py.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,48 @@ def test_reserved_and_malformed_environment_variables(tmp_path) -> None:
     assert "environment.X is not a valid environment variable name" in message
     assert "environment.1ABC is not a valid environment variable name" in message
     assert 'environment.PORT must be a string: write PORT = "8080"' in message
+
+
+def test_include_and_exclude_patterns_are_kept_apart_from_the_settings(tmp_path) -> None:
+    manifest = 'include = ["certs/*.pem"]\nexclude = ["data/", "*.csv"]\n'
+    write_project(tmp_path, {"fn": simple_function(manifest)})
+    [spec] = _load(tmp_path)
+    assert spec.include == ("certs/*.pem",) and spec.exclude == ("data/", "*.csv")
+    assert "include" not in spec.settings() and "exclude" not in spec.settings()
+
+
+def test_pattern_fields_of_the_wrong_type_are_reported_with_the_others(tmp_path) -> None:
+    manifest = 'include = "*.pem"\nexclude = ["ok", "../up", 3]\nmemory = 1\n'
+    write_project(tmp_path, {"fn": simple_function(manifest)})
+    message = _problem(tmp_path)
+    assert "3 problems" in message
+    assert (
+        "lambda_src/fn/function.toml: include must be a list of glob patterns in quotes, "
+        'e.g. include = ["certs/*.pem"].'
+    ) in message
+    assert "lambda_src/fn/function.toml: exclude must be a list of glob patterns" in message
+    assert "memory = 1" in message
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda m: m.symlink_to("nowhere.toml"), "is a symlink to nowhere.toml"),
+        (lambda m: m.symlink_to("function.toml"), "is a symlink to function.toml"),
+        (lambda m: m.symlink_to("/dev/null"), "is a symlink to /dev/null"),
+        (lambda m: m.symlink_to("../other/function.toml"), "is a symlink to ../other/"),
+        (lambda m: m.mkdir(), "is a folder"),
+        (lambda m: os.mkfifo(m), "is not a regular file"),
+    ],
+    ids=["dangling", "loop", "dev-null", "another", "folder", "fifo"],
+)
+def test_a_manifest_that_is_not_a_regular_file_is_an_error(tmp_path, make, expected) -> None:
+    write_project(tmp_path, {"fn": {"handler.py": HANDLER}, "other": simple_function()})
+    make(tmp_path / "lambda_src/fn/function.toml")
+    assert _problem(tmp_path).startswith(f"lambda_src/fn/function.toml: {expected}")
+
+
+def test_a_function_folder_that_is_a_link_is_an_error(tmp_path) -> None:
+    write_project(tmp_path, {"real": simple_function()})
+    (tmp_path / "lambda_src/linked").symlink_to("real", target_is_directory=True)
+    assert _problem(tmp_path).startswith("lambda_src/linked: is a symlink to real;")

@@ -253,8 +253,9 @@ def test_a_file_in_both_function_and_shared_is_an_error(tmp_path) -> None:
 def test_a_broken_symlink_is_an_error_not_a_traceback(tmp_path) -> None:
     root = two_functions(tmp_path)
     (root / "lambda_src/items/gone.py").symlink_to(root / "nowhere.py")
-    with pytest.raises(UserInputError, match=r"items/gone\.py: is not a regular file"):
+    with pytest.raises(UserInputError, match=r"items/gone\.py: is a broken symlink \(to /"):
         build(root)
+    assert not (root / ".deployer").exists()
 
 
 def test_size_limits_name_the_function(tmp_path, monkeypatch) -> None:
