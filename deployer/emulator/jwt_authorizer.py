@@ -30,7 +30,8 @@ What AWS does not document and is taken from answers observed on AWS:
   token's scopes.
 
 A token without `exp` is refused here (AWS does not say; a token that never expires is
-not one to accept by default).
+not one to accept by default), and so are a `crit` header (RFC 7515 §4.1.11: no extension
+is understood here) and a time claim that is not a finite number (NaN, Infinity, 1e400).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 import sys
 import time
 import traceback
@@ -52,6 +55,8 @@ from deployer.emulator.issuer_keys import KeySource, KeysUnavailable
 
 ALGORITHMS = ("RS256", "RS384", "RS512")
 DEFAULT_IDENTITY_SOURCE = "$request.header.Authorization"
+# One base64url segment of a compact JWS (trailing padding tolerated, as PyJWT does).
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 
 # --- configuration ---------------------------------------------------------------------------
@@ -241,13 +246,15 @@ def _verify(
     """Signature and claims, in API Gateway's order; the rendered claims and the scopes."""
     if token.count(".") != 2:
         raise _Refused("malformed", "token contains an invalid number of segments")
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise _Refused("malformed", "the token is malformed") from None
+    # Read here, not by PyJWT, whose own `crit` check would call the token malformed.
+    header = _segment(token, 0)
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise _Refused("algorithm", "the token is not signed with a supported algorithm")
+    if "crit" in header:
+        raise _Refused(
+            "unsupported_critical_header", "the token has a critical header (crit) not understood"
+        )
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise _Refused("no_kid", "the token has no key id (kid)")
@@ -304,15 +311,23 @@ class _Number(str):
 
 
 def _payload(token: str) -> dict[str, Any]:
-    segment = token.split(".")[1]
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        claims = json.loads(raw, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
-    except (binascii.Error, ValueError):
-        raise _Refused("malformed", "the token is malformed") from None
-    if not isinstance(claims, dict):
+    return _segment(token, 1, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+
+
+def _segment(token: str, index: int, **json_options: Any) -> dict[str, Any]:
+    """The JSON object of the token's header (0) or payload (1)."""
+    segment = token.split(".")[index]
+    if not _SEGMENT.fullmatch(segment):
         raise _Refused("malformed", "the token is malformed")
-    return claims
+    unpadded = segment.rstrip("=")
+    try:
+        raw = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+        data = json.loads(raw, **json_options)
+    except (binascii.Error, ValueError, RecursionError):
+        raise _Refused("malformed", "the token is malformed") from None
+    if not isinstance(data, dict):
+        raise _Refused("malformed", "the token is malformed")
+    return data
 
 
 def _is_text(value: Any) -> bool:
@@ -326,9 +341,12 @@ def _time(claims: Mapping[str, Any], name: str) -> float | None:
     if not isinstance(value, _Number):
         raise _Refused("malformed", f"the token's {name} is not a number")
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise _Refused("malformed", f"the token's {name} is not a number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise _Refused("malformed", f"the token's {name} is not a number")
+    return number
 
 
 def render_claim(value: Any) -> str:

@@ -25,6 +25,7 @@ class Settings:
     jwks_url: str
     token_use: str | None = None
     leeway_seconds: int = 30
+    # One deadline for a whole JWKS fetch (connect, TLS, every read), cut to the invocation's time.
     jwks_timeout_seconds: float = 2.0
     jwks_refetch_cooldown_seconds: float = 300.0
     jwks_max_age_seconds: float = 3600.0
