@@ -5,6 +5,9 @@ locals {
 
   # RDS refuses an autoscaling ceiling less than 10% above the allocated storage.
   min_max_allocated_storage = ceil(var.allocated_storage * 1.1)
+
+  # Who opens connections to the instance itself: the proxy when there is one.
+  instance_client_security_group_ids = var.proxy.enabled ? aws_security_group.proxy[*].id : var.allowed_security_group_ids
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -24,16 +27,16 @@ resource "aws_security_group" "this" {
 }
 
 # count rather than for_each: the IDs are often created in the same apply (unknown at plan),
-# while the length of the list is known.
+# while the length of the list is known. With a proxy, only the proxy reaches the instance.
 resource "aws_vpc_security_group_ingress_rule" "this" {
-  count = length(var.allowed_security_group_ids)
+  count = length(local.instance_client_security_group_ids)
 
   security_group_id            = aws_security_group.this.id
-  description                  = "PostgreSQL from an allowed security group"
+  description                  = var.proxy.enabled ? "PostgreSQL from the RDS Proxy" : "PostgreSQL from an allowed security group"
   ip_protocol                  = "tcp"
   from_port                    = local.port
   to_port                      = local.port
-  referenced_security_group_id = var.allowed_security_group_ids[count.index]
+  referenced_security_group_id = local.instance_client_security_group_ids[count.index]
   tags                         = var.tags
 }
 
@@ -135,20 +138,21 @@ resource "aws_db_instance" "this" {
   }
 }
 
-# Enhanced Monitoring (optional): the role RDS assumes to publish OS metrics. Inline and scoped
-# to the RDSOSMetrics log group of this account and region, instead of the AWS managed policy.
+# The partition, region and account, for the roles of Enhanced Monitoring and the proxy.
 data "aws_partition" "current" {
-  count = var.monitoring_interval > 0 ? 1 : 0
+  count = var.monitoring_interval > 0 || var.proxy.enabled ? 1 : 0
 }
 
 data "aws_region" "current" {
-  count = var.monitoring_interval > 0 ? 1 : 0
+  count = var.monitoring_interval > 0 || var.proxy.enabled ? 1 : 0
 }
 
 data "aws_caller_identity" "current" {
-  count = var.monitoring_interval > 0 ? 1 : 0
+  count = var.monitoring_interval > 0 || var.proxy.enabled ? 1 : 0
 }
 
+# Enhanced Monitoring (optional): the role RDS assumes to publish OS metrics. Inline and scoped
+# to the RDSOSMetrics log group of this account and region, instead of the AWS managed policy.
 data "aws_iam_policy_document" "monitoring_assume" {
   count = var.monitoring_interval > 0 ? 1 : 0
 

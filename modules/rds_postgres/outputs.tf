@@ -67,3 +67,33 @@ output "db_enhanced_monitoring_iam_role_arn" {
   description = "ARN of the Enhanced Monitoring role, or null when monitoring_interval is 0."
   value       = try(aws_iam_role.monitoring[0].arn, null)
 }
+
+output "db_app_username" {
+  description = "Login role of the application's functions (created by the migration function)."
+  value       = var.app_username
+}
+
+output "db_app_user_secret_arn" {
+  description = "ARN of the Secrets Manager secret of the application role: JSON username and password, written by the migration function. The secret to give functions, never the master's."
+  value       = aws_secretsmanager_secret.app_user.arn
+}
+
+output "db_connect_address" {
+  description = "Host name clients connect to: the proxy's endpoint when proxy.enabled, else the instance's address."
+  value       = var.proxy.enabled ? aws_db_proxy.this[0].endpoint : aws_db_instance.this.address
+}
+
+output "db_client_security_group_id" {
+  description = "Security group that clients' egress rules name: the proxy's when proxy.enabled, else the instance's."
+  value       = var.proxy.enabled ? aws_security_group.proxy[0].id : aws_security_group.this.id
+}
+
+output "db_proxy_arn" {
+  description = "ARN of the RDS Proxy; null without one."
+  value       = try(aws_db_proxy.this[0].arn, null)
+}
+
+output "db_proxy_endpoint" {
+  description = "Endpoint of the RDS Proxy; null without one."
+  value       = try(aws_db_proxy.this[0].endpoint, null)
+}

@@ -99,8 +99,58 @@ variable "master_username" {
   }
 }
 
+variable "app_username" {
+  description = "Login role the application's functions connect as. The module creates its Secrets Manager secret (db_app_user_secret_arn) without a value: the migration function creates the role with only the privileges the schema needs, generates its password and stores it there."
+  type        = string
+  default     = "app"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.app_username)) && !startswith(var.app_username, "pg_") && !startswith(var.app_username, "rds")
+    error_message = "app_username must be 1-63 lowercase letters, digits or underscores, start with a letter, and not start with pg_ or rds (names PostgreSQL and RDS reserve)."
+  }
+
+  validation {
+    condition     = var.app_username != lower(var.master_username)
+    error_message = "app_username must differ from master_username: the functions must never log in as the master user."
+  }
+}
+
+variable "proxy" {
+  description = "RDS Proxy in front of the instance: pooled connections for Lambda, TLS required, logins from the master and application secrets. When enabled, allowed_security_group_ids reach the proxy and only the proxy reaches the instance; db_connect_address is the proxy's endpoint."
+  type = object({
+    enabled                      = optional(bool, false)
+    idle_client_timeout          = optional(number, 1800)
+    max_connections_percent      = optional(number, 90)
+    max_idle_connections_percent = optional(number, 50)
+    connection_borrow_timeout    = optional(number, 120)
+    debug_logging                = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.proxy.idle_client_timeout >= 1 && var.proxy.idle_client_timeout <= 28800 && floor(var.proxy.idle_client_timeout) == var.proxy.idle_client_timeout
+    error_message = "proxy.idle_client_timeout must be a whole number of seconds from 1 to 28800 (8 hours)."
+  }
+
+  validation {
+    condition     = var.proxy.max_connections_percent >= 1 && var.proxy.max_connections_percent <= 100 && floor(var.proxy.max_connections_percent) == var.proxy.max_connections_percent
+    error_message = "proxy.max_connections_percent must be a whole number from 1 to 100 (of the instance's max_connections)."
+  }
+
+  validation {
+    condition     = var.proxy.max_idle_connections_percent >= 0 && var.proxy.max_idle_connections_percent <= var.proxy.max_connections_percent && floor(var.proxy.max_idle_connections_percent) == var.proxy.max_idle_connections_percent
+    error_message = "proxy.max_idle_connections_percent must be a whole number from 0 to proxy.max_connections_percent."
+  }
+
+  validation {
+    condition     = var.proxy.connection_borrow_timeout >= 0 && var.proxy.connection_borrow_timeout <= 3600 && floor(var.proxy.connection_borrow_timeout) == var.proxy.connection_borrow_timeout
+    error_message = "proxy.connection_borrow_timeout must be a whole number of seconds from 0 to 3600."
+  }
+}
+
 variable "allowed_security_group_ids" {
-  description = "Security groups whose members may connect on port 5432. No CIDR input exists: access is granted to security groups only."
+  description = "Security groups whose members may connect on port 5432 (to the proxy when proxy.enabled, else to the instance). No CIDR input exists: access is granted to security groups only."
   type        = list(string)
   default     = []
 
@@ -111,7 +161,7 @@ variable "allowed_security_group_ids" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key for storage, Performance Insights, the master user secret and the log groups; null uses the AWS managed keys. Storage is always encrypted. Its key policy must allow the CloudWatch Logs service when logs are exported."
+  description = "Customer-managed KMS key for storage, Performance Insights, the master and application user secrets and the log groups; null uses the AWS managed keys. Storage is always encrypted. Its key policy must allow the CloudWatch Logs service when logs are exported."
   type        = string
   default     = null
 

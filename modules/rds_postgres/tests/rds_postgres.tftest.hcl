@@ -20,6 +20,24 @@ mock_provider "aws" {
       arn = "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0aaaaaaaaaaaaaaaa"
     }
   }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-app-login-AbCdEf"
+    }
+  }
+  mock_resource "aws_db_proxy" {
+    defaults = {
+      arn      = "arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0"
+      endpoint = "orders-db.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com"
+    }
+  }
+  # RDS names a proxy's default target group "default"; the mock's random name may not start
+  # with a letter, which aws_db_proxy_target refuses.
+  mock_resource "aws_db_proxy_default_target_group" {
+    defaults = {
+      name = "default"
+    }
+  }
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::123456789012:role/orders-db-monitoring-20240101"
@@ -164,6 +182,90 @@ run "defaults" {
   assert {
     condition     = output.db_instance_address == "orders-db.abcdefghijkl.eu-west-1.rds.amazonaws.com" && output.db_enhanced_monitoring_iam_role_arn == null
     error_message = "The address output must come from the instance, and no monitoring role must exist."
+  }
+  assert {
+    condition     = length(aws_db_proxy.this) == 0 && length(aws_security_group.proxy) == 0 && length(aws_iam_role.proxy) == 0
+    error_message = "No proxy, proxy security group or proxy role must exist by default."
+  }
+  assert {
+    condition     = output.db_connect_address == output.db_instance_address && output.db_client_security_group_id == aws_security_group.this.id && output.db_proxy_endpoint == null
+    error_message = "Without a proxy, clients must connect to the instance and name its security group."
+  }
+  assert {
+    condition     = startswith(aws_secretsmanager_secret.app_user.name_prefix, "orders-db-app-login-") && aws_secretsmanager_secret.app_user.kms_key_id == null
+    error_message = "The application role's secret must be named after the instance and role, with the AWS managed key by default."
+  }
+  assert {
+    condition     = output.db_app_username == "app" && output.db_app_user_secret_arn == aws_secretsmanager_secret.app_user.arn && output.db_app_user_secret_arn != output.db_instance_master_user_secret_arn
+    error_message = "The application role must default to app, with its own secret, never the master's."
+  }
+}
+
+run "proxy" {
+  command = apply
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    proxy = {
+      enabled                 = true
+      idle_client_timeout     = 900
+      max_connections_percent = 75
+    }
+  }
+
+  override_resource {
+    target = aws_security_group.proxy
+    values = {
+      id = "sg-0ccccccccccccccc1"
+    }
+  }
+
+  assert {
+    condition     = aws_db_proxy.this[0].engine_family == "POSTGRESQL" && aws_db_proxy.this[0].require_tls && aws_db_proxy.this[0].idle_client_timeout == 900
+    error_message = "The proxy must be PostgreSQL, require TLS and take the idle timeout."
+  }
+  assert {
+    condition = toset([for a in aws_db_proxy.this[0].auth : a.secret_arn]) == toset([
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-AbCdEf",
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-app-login-AbCdEf",
+    ]) && alltrue([for a in aws_db_proxy.this[0].auth : a.auth_scheme == "SECRETS" && a.iam_auth == "DISABLED" && a.client_password_auth_type == "POSTGRES_SCRAM_SHA_256"])
+    error_message = "The proxy must log in with the master and application secrets, SCRAM from clients."
+  }
+  assert {
+    condition     = aws_db_proxy.this[0].vpc_subnet_ids == toset(var.subnet_ids) && aws_db_proxy.this[0].vpc_security_group_ids == toset(["sg-0ccccccccccccccc1"])
+    error_message = "The proxy must sit in the instance's subnets, in its own security group."
+  }
+  assert {
+    condition     = [for r in aws_vpc_security_group_ingress_rule.proxy : r.referenced_security_group_id] == ["sg-0bbbbbbbbbbbbbbb1", "sg-0bbbbbbbbbbbbbbb2"] && alltrue([for r in aws_vpc_security_group_ingress_rule.proxy : r.from_port == 5432 && r.cidr_ipv4 == null])
+    error_message = "The allowed security groups must reach the proxy on 5432, and nothing else."
+  }
+  assert {
+    condition     = [for r in aws_vpc_security_group_ingress_rule.this : r.referenced_security_group_id] == ["sg-0ccccccccccccccc1"]
+    error_message = "Only the proxy must reach the instance."
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.proxy_to_instance[0].referenced_security_group_id == aws_security_group.this.id && aws_vpc_security_group_egress_rule.proxy_to_instance[0].from_port == 5432
+    error_message = "The proxy's only egress must be the instance on 5432."
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.proxy[0].statement[0].actions == toset(["secretsmanager:GetSecretValue"]) && length(data.aws_iam_policy_document.proxy[0].statement[0].resources) == 2
+    error_message = "The proxy's role must read only its two login secrets."
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.proxy[0].statement[1].actions == toset(["kms:Decrypt"]) && data.aws_iam_policy_document.proxy[0].statement[1].resources == toset([var.kms_key_arn])
+    error_message = "With a customer-managed key, the proxy's role must decrypt with that key only."
+  }
+  assert {
+    condition     = aws_db_proxy_default_target_group.this[0].connection_pool_config[0].max_connections_percent == 75 && aws_db_proxy_target.this[0].db_instance_identifier == "orders-db"
+    error_message = "The target group must take the pool settings and target the instance."
+  }
+  assert {
+    condition     = output.db_connect_address == "orders-db.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com" && output.db_client_security_group_id == "sg-0ccccccccccccccc1"
+    error_message = "With a proxy, clients must connect to its endpoint and name its security group."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.app_user.kms_key_id == var.kms_key_arn
+    error_message = "The customer-managed key must encrypt the application role's secret."
   }
 }
 
@@ -513,4 +615,53 @@ run "reject_duplicate_parameter" {
     ]
   }
   expect_failures = [var.parameters]
+}
+
+run "reject_app_username_reserved" {
+  command = plan
+  variables {
+    app_username = "pg_app"
+  }
+  expect_failures = [var.app_username]
+}
+
+run "reject_app_username_master" {
+  command = plan
+  variables {
+    master_username = "owner"
+    app_username    = "owner"
+  }
+  expect_failures = [var.app_username]
+}
+
+run "reject_proxy_idle_client_timeout" {
+  command = plan
+  variables {
+    proxy = { enabled = true, idle_client_timeout = 0 }
+  }
+  expect_failures = [var.proxy]
+}
+
+run "reject_proxy_max_connections_percent" {
+  command = plan
+  variables {
+    proxy = { enabled = true, max_connections_percent = 101 }
+  }
+  expect_failures = [var.proxy]
+}
+
+run "reject_proxy_idle_above_max" {
+  command = plan
+  variables {
+    proxy = { enabled = true, max_connections_percent = 40, max_idle_connections_percent = 50 }
+  }
+  expect_failures = [var.proxy]
+}
+
+run "reject_proxy_connection_borrow_timeout" {
+  command = plan
+  variables {
+    proxy = { enabled = true, connection_borrow_timeout = 3601 }
+  }
+  expect_failures = [var.proxy]
 }
