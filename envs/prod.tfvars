@@ -47,6 +47,7 @@ database = {
   skip_final_snapshot          = false
   backup_retention_period      = 30
   performance_insights_enabled = true
+  proxy                        = true # RDS Proxy: pooled connections for the functions
 }
 
 # The stack creates a VPC with two private subnets; a platform team's network is used instead

@@ -1,5 +1,6 @@
 # The environment's PostgreSQL database (optional). Its master password is managed by RDS in
-# Secrets Manager: functions get the secret's ARN, never the password.
+# Secrets Manager; the functions log in as the application role, through its own secret
+# (filled by the migration function), and reach the proxy when there is one.
 
 module "database" {
   #checkov:skip=CKV_AWS_293:Deletion protection is database.deletion_protection, on unless an environment turns it off (dev, local).
@@ -20,6 +21,8 @@ module "database" {
   backup_retention_period      = var.database.backup_retention_period
   performance_insights_enabled = var.database.performance_insights_enabled
   apply_immediately            = var.database.apply_immediately
+  app_username                 = var.database.app_username
+  proxy                        = { enabled = var.database.proxy }
 
   vpc_id                     = local.vpc_id
   subnet_ids                 = local.subnet_ids

@@ -28,6 +28,13 @@ locals {
   function_uses_database = {
     for fn, f in var.functions : fn => f.access.database && local.database_enabled
   }
+  # The owner (the migration function) logs in as the master user and writes the application
+  # role's secret; every other function reads only the application role's secret.
+  function_database_owner = {
+    for fn, f in var.functions : fn => local.function_uses_database[fn] && f.access.database_role == "owner"
+  }
+  database_master_secret_arn = one(module.database[*].db_instance_master_user_secret_arn)
+  database_app_secret_arn    = one(module.database[*].db_app_user_secret_arn)
 
   function_policy_statements = {
     for fn, tables in local.function_tables : fn => concat(
@@ -41,11 +48,23 @@ locals {
         actions   = concat(local.dynamodb_read_actions, local.dynamodb_write_actions)
         resources = flatten([for t in tables["read-write"] : [module.table[t].dynamodb_table_arn, "${module.table[t].dynamodb_table_arn}/index/*"]])
       }],
-      local.function_uses_database[fn] ? [{
+      local.function_uses_database[fn] && !local.function_database_owner[fn] ? [{
         sid       = "DatabaseSecret"
         actions   = ["secretsmanager:GetSecretValue"]
-        resources = [one(module.database[*].db_instance_master_user_secret_arn)]
+        resources = [local.database_app_secret_arn]
       }] : [],
+      local.function_database_owner[fn] ? [
+        {
+          sid       = "DatabaseMasterSecret"
+          actions   = ["secretsmanager:GetSecretValue"]
+          resources = [local.database_master_secret_arn]
+        },
+        {
+          sid       = "DatabaseAppRoleSecret"
+          actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+          resources = [local.database_app_secret_arn]
+        },
+      ] : [],
     )
   }
 
@@ -63,8 +82,9 @@ locals {
     ) if a.type == "request" && a.function != null
   }
 
-  # TABLE_<LOGICAL_NAME> for each table, DB_* when the function uses the database. These are
-  # names and addresses only: the password stays in Secrets Manager.
+  # TABLE_<LOGICAL_NAME> for each table, DB_* when the function uses the database (DB_HOST is
+  # the proxy when there is one). These are names and addresses only: the passwords stay in
+  # Secrets Manager.
   function_environment = {
     for fn, f in var.functions : fn => merge(
       f.environment,
@@ -74,10 +94,14 @@ locals {
         "TABLE_${upper(replace(t, "-", "_"))}" => module.table[t].dynamodb_table_name
       },
       local.function_uses_database[fn] ? {
-        DB_SECRET_ARN = one(module.database[*].db_instance_master_user_secret_arn)
-        DB_HOST       = one(module.database[*].db_instance_address)
+        DB_SECRET_ARN = local.function_database_owner[fn] ? local.database_master_secret_arn : local.database_app_secret_arn
+        DB_HOST       = one(module.database[*].db_connect_address)
         DB_PORT       = tostring(one(module.database[*].db_instance_port))
         DB_NAME       = one(module.database[*].db_instance_name)
+      } : {},
+      local.function_database_owner[fn] ? {
+        DB_APP_USER       = one(module.database[*].db_app_username)
+        DB_APP_SECRET_ARN = local.database_app_secret_arn
       } : {},
     )
   }

@@ -163,11 +163,11 @@ resource "aws_security_group" "lambda" {
 resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
   count                        = local.database_enabled ? 1 : 0
   security_group_id            = aws_security_group.lambda[0].id
-  description                  = "PostgreSQL to the database"
+  description                  = "PostgreSQL to the database (its proxy when there is one)"
   ip_protocol                  = "tcp"
   from_port                    = module.database[0].db_instance_port
   to_port                      = module.database[0].db_instance_port
-  referenced_security_group_id = module.database[0].db_security_group_id
+  referenced_security_group_id = module.database[0].db_client_security_group_id
 }
 
 resource "aws_vpc_security_group_egress_rule" "lambda_https" {

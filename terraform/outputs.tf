@@ -58,6 +58,16 @@ output "database_secret_arn" {
   value       = one(module.database[*].db_instance_master_user_secret_arn)
 }
 
+output "database_app_secret_arn" {
+  description = "ARN of the Secrets Manager secret of the application role the functions log in as (filled by the migration function); null when the database is disabled."
+  value       = local.database_app_secret_arn
+}
+
+output "database_proxy_endpoint" {
+  description = "Endpoint of the database's RDS Proxy; null without one."
+  value       = one(module.database[*].db_proxy_endpoint)
+}
+
 output "alarm_topic_arn" {
   description = "ARN of the SNS topic the environment's alarms notify; null when alarms are disabled."
   value       = module.observability.sns_topic_arn

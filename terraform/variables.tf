@@ -42,9 +42,16 @@ variable "functions" {
     access = optional(object({
       tables   = optional(map(string), {})
       database = optional(bool, false)
+      # app: log in as the application role; owner: as the master user (migrations only).
+      database_role = optional(string, "app")
     }), {})
   }))
   default = {}
+
+  validation {
+    condition     = alltrue([for f in values(var.functions) : contains(["app", "owner"], f.access.database_role)])
+    error_message = "Every functions[*].access.database_role must be \"app\" or \"owner\"."
+  }
 
   validation {
     condition = alltrue(flatten([
@@ -187,7 +194,7 @@ variable "api" {
 }
 
 variable "database" {
-  description = "The RDS PostgreSQL database of the environment (off unless enabled)."
+  description = "The RDS PostgreSQL database of the environment (off unless enabled). Functions log in as app_username, whose secret the migration function fills; proxy puts RDS Proxy in front."
   type = object({
     enabled                      = optional(bool, false)
     engine_version               = optional(string, "16")
@@ -201,6 +208,11 @@ variable "database" {
     backup_retention_period      = optional(number, 7)
     performance_insights_enabled = optional(bool, true)
     apply_immediately            = optional(bool, false)
+    # The login role of the functions (database = true); only the migration function
+    # (database = "owner") logs in as the master user.
+    app_username = optional(string, "app")
+    # RDS Proxy in front of the instance: the functions connect to it, it to the instance.
+    proxy = optional(bool, false)
   })
   default = {}
 }

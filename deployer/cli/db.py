@@ -65,6 +65,15 @@ def print_migration(result, out: Console) -> None:
         )
     if result.error is not None:
         return
+    role = result.app_role
+    if role and (role.get("created") or role.get("password_generated")):
+        what = "created" if role.get("created") else "given a new password"
+        out.print(
+            f"application role {escape(str(role.get('name')))} {what} "
+            "(its login is in its own secret)",
+            emoji=False,
+            highlight=False,
+        )
     if result.ran:
         out.print(
             f"{env}: {_count(len(result.ran))} applied; {len(result.pending)} pending.",

@@ -38,6 +38,9 @@ class MigrationResult:
     ran: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: dict | None = None
+    # What the run did to the application role (name, created, password_generated); None
+    # when the stack names none or the run stopped before it.
+    app_role: dict | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -50,6 +53,7 @@ class MigrationResult:
             "ran": self.ran,
             "notes": self.notes,
             "error": self.error,
+            "app_role": self.app_role,
         }
 
 
@@ -97,6 +101,7 @@ def _run(project: Project, env_name: str, event: dict) -> MigrationResult:
         ran=list(answer.get("ran") or []),
         notes=_differences(project, env_name, answer),
         error=answer.get("error") if isinstance(answer.get("error"), dict) else None,
+        app_role=answer.get("app_role") if isinstance(answer.get("app_role"), dict) else None,
     )
     if result.error is not None:
         kind = str(result.error.get("kind"))
@@ -165,6 +170,7 @@ def _sentence(project: Project, function: MigrateFunction, result: MigrationResu
         f"database and run deployer apply {env}.",
         "invalid_migrations": f"The migrations deployed to {env} are invalid: {said}; fix "
         f"{project.settings.migrations}/ and run deployer apply {env}.",
+        "app_role": f"Every migration applied on {env}, but {said}; then run {again} again.",
         "bad_request": f"{function.name} refused the request: {said}; it may be older than "
         f"this deployer: run deployer apply {env}.",
     }

@@ -74,6 +74,7 @@ class FunctionSpec:
     routes: tuple[Route, ...] = ()
     tables: dict[str, str] = field(default_factory=dict)
     database: bool = False
+    database_role: str = "app"  # "owner" for `database = "owner"` (docs/database.md)
     # Packaging only (docs/functions.md, "Packages"): not settings, not in the build manifest.
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -94,7 +95,12 @@ class FunctionSpec:
             "description": self.description,
             "environment": dict(sorted(self.environment.items())),
             "routes": [route.as_dict() for route in self.routes],
-            "access": {"tables": dict(sorted(self.tables.items())), "database": self.database},
+            "access": {
+                "tables": dict(sorted(self.tables.items())),
+                "database": self.database,
+                # Only when it is not the default, so the other functions' digests stay.
+                **({"database_role": self.database_role} if self.database_role != "app" else {}),
+            },
         }
 
 
@@ -166,7 +172,7 @@ def _check_manifest(
             route = check_route(check, index, entry)
             if route is not None:
                 routes.append(route)
-    tables, database = check_access(check, raw.get("access", {}))
+    tables, database, database_role = check_access(check, raw.get("access", {}))
     include = check_patterns(check, raw, "include")
     exclude = check_patterns(check, raw, "exclude")
 
@@ -186,6 +192,7 @@ def _check_manifest(
         routes=tuple(routes),
         tables=tables,
         database=database,
+        database_role=database_role,
         include=include,
         exclude=exclude,
     )

@@ -48,6 +48,9 @@ RESERVED_ENV_VARS = frozenset(
 
 ROUTE_KEYS = ("route", "auth", "scopes")
 ACCESS_KEYS = ("tables", "database")
+# `database = "owner"`: logs in as the master user and maintains the application role's
+# login (the migration function); `database = true` logs in as the application role.
+DATABASE_OWNER = "owner"
 
 ENV_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]+")  # Lambda's own pattern: two characters at least
 AUTHORIZER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}")
@@ -234,10 +237,17 @@ def check_access(check: Checker, raw: object) -> tuple[dict[str, str], bool]:
             else:
                 tables[table] = level
     database = raw.get("database", False)
-    if not isinstance(database, bool):
-        check.fail("access.database", f"= {database!r} must be true or false (no quotes).")
+    role = "app"
+    if database == DATABASE_OWNER:
+        database, role = True, DATABASE_OWNER
+    elif not isinstance(database, bool):
+        check.fail(
+            "access.database",
+            f'= {database!r} must be true (the application role), "owner" (the master user, '
+            "for the migration function only) or false.",
+        )
         database = False
-    return tables, database
+    return tables, database, role
 
 
 def check_patterns(check: Checker, raw: dict, key: str) -> tuple[str, ...]:

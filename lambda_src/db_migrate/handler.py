@@ -9,7 +9,11 @@ It answers JSON: `applied` (version, name, checksum, applied_at, in_package), `p
 and `files` (version, name, checksum), `ran` (what this run applied, with `ms`), and on
 an expected failure `error`: {"kind", "message", "version", "name"}, kind one of
 bad_request, invalid_migrations, config, secret, connection, locked, checksum_mismatch,
-out_of_order, sql_error, timeout. Anything else raises: Lambda's own error answer.
+out_of_order, sql_error, timeout, app_role. Anything else raises: Lambda's own error answer.
+
+After the files, when the stack sets DB_APP_USER and DB_APP_SECRET_ARN, the run keeps the
+application role the other functions log in as (app_role.py); the answer's `app_role`
+says what it did (name, created, password_generated; never the password).
 
 The SQL files are the project's migrations folder, copied into this package under
 `migrations/` by `deployer package` (MIGRATIONS_DIR overrides where they are read from).
@@ -25,6 +29,7 @@ from typing import Any
 import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 
+from app_role import RoleError, ensure_app_role
 from connection import DbSettings, SettingsError, connect
 from migrator import Refused, migrate, read_migrations, status
 
@@ -62,11 +67,33 @@ def _run(action: str, dry_run: bool, context: Any) -> dict:
         with conn:
             if action == "status":
                 return status(conn, migrations)
-            return migrate(conn, migrations, dry_run=dry_run, remaining_ms=_remaining(context))
+            return migrate(
+                conn,
+                migrations,
+                dry_run=dry_run,
+                remaining_ms=_remaining(context),
+                then=_app_role(),
+            )
     except Refused as refused:
         if refused.answer is None:  # refused before anything ran: what the package holds
             refused.answer = {"files": [m.as_dict() for m in migrations]}
         raise
+
+
+def _app_role():
+    """What keeps the application role after the files, when the stack names one."""
+    username = os.environ.get("DB_APP_USER")
+    secret_arn = os.environ.get("DB_APP_SECRET_ARN")
+    if not (username and secret_arn):
+        return None
+
+    def keep(conn: psycopg.Connection) -> dict:
+        try:
+            return ensure_app_role(conn, username, secret_arn)
+        except (RoleError, ClientError, BotoCoreError) as exc:
+            raise Refused("app_role", str(exc)) from None
+
+    return keep
 
 
 def _connect() -> psycopg.Connection:

@@ -214,8 +214,11 @@ def migrate(
     *,
     dry_run: bool = False,
     remaining_ms: Callable[[], int | None] = lambda: None,
+    then: Callable[[psycopg.Connection], dict] | None = None,
 ) -> dict:
-    """Apply the pending files in order (or, `dry_run`, only say which would run).
+    """Apply the pending files in order (or, `dry_run`, only say which would run); then,
+    still under the lock and only when every file applied, `then` (the application role),
+    whose answer is the answer's `app_role`.
 
     A Refused raised once the run has begun carries the answer so far in `answer`.
     """
@@ -240,11 +243,18 @@ def migrate(
                 applied = applied_rows(conn) if usable else []
                 refused.answer = _answer("migrate", migrations, applied, todo[index:], ran)
                 raise
+        extra = {}
+        if then is not None:
+            try:
+                extra["app_role"] = then(conn)
+            except Refused as refused:  # every file applied; the role step failed
+                refused.answer = _answer("migrate", migrations, applied_rows(conn), [], ran)
+                raise
     finally:
         if not (conn.closed or conn.broken):
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     applied = applied_rows(conn)
-    return _answer("migrate", migrations, applied, pending(migrations, applied), ran)
+    return {**_answer("migrate", migrations, applied, pending(migrations, applied), ran), **extra}
 
 
 def _answer(

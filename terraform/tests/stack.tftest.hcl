@@ -69,6 +69,27 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:deployer-test-app-login-1"
+    }
+  }
+
+  mock_resource "aws_db_proxy" {
+    defaults = {
+      arn      = "arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-1"
+      endpoint = "deployer-test.proxy-abc.eu-west-1.rds.amazonaws.com"
+    }
+  }
+
+  # RDS names a proxy's default target group "default" (a random mock name may not start
+  # with a letter, which aws_db_proxy_target refuses).
+  mock_resource "aws_db_proxy_default_target_group" {
+    defaults = {
+      name = "default"
+    }
+  }
+
   mock_resource "aws_amplify_app" {
     defaults = {
       id             = "d1a2b3c4"
@@ -352,21 +373,57 @@ run "database_access_adds_vpc_secret_and_db_settings" {
         timeout          = 3
         routes           = [{ route_key = "GET /health", auth = "none" }]
       }
+      migrate = {
+        zip_path         = "../.deployer/build/migrate.zip"
+        source_code_hash = "O8gBoz6oPfQU4a65YqUkEoNb6Z2yhmjsJd5z/dRzOAQ="
+        handler          = "handler.handler"
+        runtime          = "python3.12"
+        architecture     = "arm64"
+        memory           = 256
+        timeout          = 300
+        access           = { database = true, database_role = "owner" }
+      }
     }
   }
 
   assert {
-    condition = jsonencode([for s in local.function_policy_statements["report"] : s if s.sid == "DatabaseSecret"]) == jsonencode([{
+    condition = jsonencode([for s in local.function_policy_statements["report"] : s if startswith(s.sid, "Database")]) == jsonencode([{
       sid       = "DatabaseSecret"
       actions   = ["secretsmanager:GetSecretValue"]
-      resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1"]
+      resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:deployer-test-app-login-1"]
     }])
-    error_message = "A database user must read the database secret, and that secret only."
+    error_message = "A database user must read the application role's secret, and that secret only (never the master's)."
+  }
+
+  assert {
+    condition = jsonencode(local.function_policy_statements["migrate"]) == jsonencode([
+      {
+        sid       = "DatabaseMasterSecret"
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1"]
+      },
+      {
+        sid       = "DatabaseAppRoleSecret"
+        actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+        resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:deployer-test-app-login-1"]
+      },
+    ])
+    error_message = "The owner reads the master secret and reads and writes the application role's, nothing else."
   }
 
   assert {
     condition = alltrue([
-      local.function_environment["report"]["DB_SECRET_ARN"] == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1",
+      local.function_environment["migrate"]["DB_SECRET_ARN"] == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1",
+      local.function_environment["migrate"]["DB_APP_USER"] == "app",
+      local.function_environment["migrate"]["DB_APP_SECRET_ARN"] == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:deployer-test-app-login-1",
+      !contains(keys(local.function_environment["report"]), "DB_APP_SECRET_ARN"),
+    ])
+    error_message = "The owner logs in as the master user and learns the application role it maintains; others do not."
+  }
+
+  assert {
+    condition = alltrue([
+      local.function_environment["report"]["DB_SECRET_ARN"] == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:deployer-test-app-login-1",
       local.function_environment["report"]["DB_HOST"] == "deployer-test.abc.eu-west-1.rds.amazonaws.com",
       local.function_environment["report"]["DB_PORT"] == "5432",
       local.function_environment["report"]["DB_NAME"] == "app",
@@ -402,8 +459,65 @@ run "database_access_adds_vpc_secret_and_db_settings" {
     condition = alltrue([
       output.database_endpoint == "deployer-test.abc.eu-west-1.rds.amazonaws.com:5432",
       output.database_secret_arn == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1",
+      output.database_app_secret_arn == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:deployer-test-app-login-1",
+      output.database_proxy_endpoint == null,
+      length(module.database[0].db_proxy_arn == null ? [] : [1]) == 0,
     ])
-    error_message = "The database endpoint and secret ARN must be outputs."
+    error_message = "The database endpoint and both secret ARNs must be outputs; no proxy by default."
+  }
+}
+
+run "a_proxy_stands_between_the_functions_and_the_database" {
+  variables {
+    database = { enabled = true, proxy = true }
+    functions = {
+      report = {
+        zip_path         = "../.deployer/build/report.zip"
+        source_code_hash = "hF6RgxMZ6JxNZWvbgMJ4rAmnIw1h5d/S4bH7tDasiRc="
+        handler          = "handler.handler"
+        runtime          = "python3.12"
+        architecture     = "arm64"
+        memory           = 256
+        timeout          = 10
+        access           = { database = true }
+      }
+    }
+  }
+
+  override_data {
+    target = module.database[0].data.aws_iam_policy_document.proxy_assume[0]
+    values = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  override_data {
+    target = module.database[0].data.aws_iam_policy_document.proxy[0]
+    values = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  override_resource {
+    target = module.database[0].aws_security_group.proxy[0]
+    values = {
+      id = "sg-0ccccccccccccccc1"
+    }
+  }
+
+  assert {
+    condition     = local.function_environment["report"]["DB_HOST"] == "deployer-test.proxy-abc.eu-west-1.rds.amazonaws.com"
+    error_message = "With a proxy, the functions' DB_HOST is the proxy's endpoint."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.lambda_to_database[0].referenced_security_group_id == "sg-0ccccccccccccccc1"
+    error_message = "With a proxy, the functions' only database egress is to the proxy."
+  }
+
+  assert {
+    condition     = output.database_proxy_endpoint == "deployer-test.proxy-abc.eu-west-1.rds.amazonaws.com"
+    error_message = "The proxy's endpoint must be an output."
   }
 }
 
@@ -592,6 +706,26 @@ run "reject_request_authorizer_without_its_function" {
   }
 
   expect_failures = [data.aws_partition.current]
+}
+
+run "reject_unknown_database_role" {
+  command = plan
+  variables {
+    database = { enabled = true }
+    functions = {
+      report = {
+        zip_path         = "../.deployer/build/report.zip"
+        source_code_hash = "hF6RgxMZ6JxNZWvbgMJ4rAmnIw1h5d/S4bH7tDasiRc="
+        handler          = "handler.handler"
+        runtime          = "python3.12"
+        architecture     = "arm64"
+        memory           = 256
+        timeout          = 10
+        access           = { database = true, database_role = "admin" }
+      }
+    }
+  }
+  expect_failures = [var.functions]
 }
 
 run "reject_bad_access_level" {

@@ -305,3 +305,32 @@ def test_a_function_folder_that_is_a_link_is_an_error(tmp_path) -> None:
     write_project(tmp_path, {"real": simple_function()})
     (tmp_path / "lambda_src/linked").symlink_to("real", target_is_directory=True)
     assert _problem(tmp_path).startswith("lambda_src/linked: is a symlink to real;")
+
+
+def test_database_true_is_the_application_role_and_owner_is_the_master_user(tmp_path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "reader": simple_function("[access]\ndatabase = true\n"),
+            "migrate": simple_function('[access]\ndatabase = "owner"\n'),
+        },
+    )
+    specs = {s.name: s for s in _load(tmp_path)}
+    assert (specs["reader"].database, specs["reader"].database_role) == (True, "app")
+    assert (specs["migrate"].database, specs["migrate"].database_role) == (True, "owner")
+    # What the stack reads: the role only where it is not the default, so the digests of
+    # the settings of every other function stay what they were.
+    assert specs["reader"].settings()["access"] == {"tables": {}, "database": True}
+    assert specs["migrate"].settings()["access"] == {
+        "tables": {},
+        "database": True,
+        "database_role": "owner",
+    }
+
+
+@pytest.mark.parametrize("value", ['"admin"', '"true"', "1", "[]"])
+def test_any_other_database_value_is_an_error_naming_the_choices(tmp_path, value) -> None:
+    write_project(tmp_path, {"reader": simple_function(f"[access]\ndatabase = {value}\n")})
+    message = _problem(tmp_path)
+    assert "lambda_src/reader/function.toml" in message and "access.database" in message
+    assert 'true (the application role), "owner"' in message
