@@ -5,7 +5,8 @@ here, never through a shell (argv lists only), with stdin at /dev/null: nothing 
 deployer runs can stop to wait for a keyboard the user does not know is being read.
 Three shapes cover them:
 
-- `run_streaming`: Terraform. Output streams live through a callback and is kept; Ctrl-C
+- `run_streaming`: Terraform. Output (written to files it follows, so Terraform outlives a
+  killed deployer) streams live through a callback and is kept; Ctrl-C
   and SIGTERM are forwarded to it exactly once (`deployer.common.interrupts` says why and
   how), so it stops gracefully instead of losing state.
 - `run_captured`: short commands run to their end (`terraform version`, pip, `ps`, the
@@ -19,7 +20,6 @@ A run returns `Completed`; whether a non-zero exit is an error is the caller's c
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import re
@@ -39,6 +39,7 @@ from deployer.common.interrupts import (
     signal_count,
     signals_received,
 )
+from deployer.common.output_files import follow, output_files
 
 # (line without its newline, "stdout" | "stderr"); called from the thread running Terraform.
 StreamCallback = Callable[[str, str], None]
@@ -102,14 +103,8 @@ def _kill_group(proc: subprocess.Popen, own_session: bool) -> None:
         pass
 
 
-def _pump(pipe, channel: str, out: queue.Queue) -> None:
-    try:
-        for raw in iter(pipe.readline, b""):
-            out.put((channel, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
-    except (OSError, ValueError):
-        pass  # the pipe was closed under us: nothing more to read
-    finally:
-        out.put((channel, None))
+def _line(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def run_streaming(
@@ -120,9 +115,12 @@ def run_streaming(
     stream: StreamCallback | None,
     notify: Callable[[str], None],
     transform: Callable[[str], str] = lambda line: line,
+    output_dir: Path | None = None,
 ) -> Completed:
     """Run `argv` (never through a shell); stream each line live and keep it.
 
+    The child writes to files in `output_dir` (a temporary folder when None), which are
+    followed: it outlives a deployer that is killed (`deployer.common.output_files`).
     `transform` is applied to every line before it is streamed or kept (secret masking);
     kept lines lose their colour codes, streamed lines keep them.
     `notify` tells the user what the deployer does about an interrupt. Never raises for
@@ -136,32 +134,43 @@ def run_streaming(
                 130, "", "", signals=signals_received(), own_session=True, argv=tuple(argv)
             )
 
-        def start() -> subprocess.Popen:
-            return subprocess.Popen(
-                list(argv),
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=forwarding,
-            )
+        with output_files(output_dir) as (out_file, err_file, out_path, err_path):
 
-        with attended(start) as proc:
-            return _follow(proc, forwarding, stream, notify, transform)
+            def start() -> subprocess.Popen:
+                try:
+                    return subprocess.Popen(
+                        list(argv),
+                        cwd=cwd,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out_file,
+                        stderr=err_file,
+                        start_new_session=forwarding,
+                    )
+                finally:  # the child holds its own copies
+                    out_file.close()
+                    err_file.close()
+
+            with attended(start) as proc:
+                return _follow(proc, (out_path, err_path), forwarding, stream, notify, transform)
 
 
 def _follow(
     proc: subprocess.Popen,
+    files: tuple[Path, Path],
     forwarding: bool,
     stream: StreamCallback | None,
     notify: Callable[[str], None],
     transform: Callable[[str], str],
 ) -> Completed:
     lines: queue.Queue = queue.Queue()
+
+    def exited() -> bool:
+        return proc.returncode is not None or proc.poll() is not None
+
     readers = [
-        threading.Thread(target=_pump, args=(proc.stdout, "stdout", lines), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, "stderr", lines), daemon=True),
+        threading.Thread(target=follow, args=(path, channel, lines, exited, _line), daemon=True)
+        for path, channel in zip(files, ("stdout", "stderr"), strict=True)
     ]
     for reader in readers:
         reader.start()
@@ -202,7 +211,7 @@ def _follow(
             if proc.poll() is not None:
                 exited_at = exited_at or time.monotonic()
                 if time.monotonic() - exited_at > _PIPE_GRACE_SECONDS:
-                    break  # a leftover grandchild holds the pipe; Terraform itself is done
+                    break  # a follower is stuck on a slow file; Terraform itself is done
         returncode = proc.wait()
     except BaseException:
         # The stream callback failed, or KeyboardInterrupt arrived without our handlers:
@@ -217,13 +226,9 @@ def _follow(
                 raise
         raise
     finally:
-        # Closing a pipe a reader still blocks on would block too: leave those to the GC.
         if open_pipes == 0:
             for reader in readers:
                 reader.join()
-            for pipe in (proc.stdout, proc.stderr):
-                with contextlib.suppress(OSError):
-                    pipe.close()
     return Completed(
         returncode=returncode,
         stdout="\n".join(kept["stdout"]) + ("\n" if kept["stdout"] else ""),

@@ -182,6 +182,8 @@ class Terraform:
             else None,
             notify=self._notify,
             transform=(lambda line: mask_text(line, self.mask)) if mask else (lambda line: line),
+            # Followed files, not pipes: Terraform finishes even if the deployer is killed.
+            output_dir=self.data_dir / "runs",
         )
         command = display_command(argv)
         result = RunResult(
