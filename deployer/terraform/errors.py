@@ -8,6 +8,7 @@ user must act on in a particular way get their own type and first sentence.
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Callable, Mapping, Sequence
 
 from deployer.common import (
@@ -126,6 +127,20 @@ def parse_lock_info(text: str) -> dict[str, str]:
     return info
 
 
+def killed_summary(signum: int, unlock_command: Callable[[str], str]) -> str:
+    """What a Terraform killed from outside (OOM killer, `kill -9`) leaves, and what to do."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    return (
+        f"Terraform was killed by {name}, not by the deployer: it could not save what it had "
+        "done, so resources it created may be missing from the state, and its state lock may "
+        "still be held. Run the command again: a held lock is then named with its ID (when no "
+        f"other run holds it, release it with `{unlock_command('<LOCK_ID>')}`)"
+    )
+
+
 def classify_failure(
     command: str,
     returncode: int,
@@ -139,6 +154,8 @@ def classify_failure(
     text = stderr + stdout
     flat = " ".join(text.split())  # Terraform wraps its messages at 80 columns
     args = (command, returncode, stderr, stdout)
+    if returncode < 0:  # killed by a signal the deployer did not send
+        return TerraformError(*args, summary=killed_summary(-returncode, unlock_command))
     if "Error acquiring the state lock" in flat:
         lock = parse_lock_info(text)
         hint = unlock_command(lock.get("ID") or "<LOCK_ID>")

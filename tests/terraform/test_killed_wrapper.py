@@ -101,3 +101,42 @@ def test_terraform_finishes_the_apply_when_the_deployer_is_killed(
     planned = CliRunner().invoke(app, ["plan", "dev", "--json", "--detailed-exitcode"])
     assert planned.exit_code == 0, planned.output
     assert json.loads(planned.stdout)["has_changes"] is False
+
+
+def test_a_terraform_killed_from_outside_is_named_with_what_it_may_have_left(
+    stack_project: Path, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TF_VAR_sleep_seconds", "30")
+    env = {**os.environ, "DEPLOYER_PROJECT_DIR": str(stack_project)}
+    log_path = tmp_path / "deployer.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        deployer = subprocess.Popen(
+            [sys.executable, "-m", "deployer", "apply", "dev", "--auto-approve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    try:
+        while "terraform_data.slow[0]: Creating" not in log_path.read_text(encoding="utf-8"):
+            assert deployer.poll() is None, log_path.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "the apply never reached the slow resource"
+            time.sleep(0.1)
+        [terraform] = _terraform_children(deployer.pid)
+        os.kill(terraform, signal.SIGKILL)  # the out-of-memory killer, say
+        assert deployer.wait(timeout=60) == 1
+    finally:
+        if deployer.poll() is None:
+            deployer.kill()
+            deployer.wait()
+    said = " ".join(log_path.read_text(encoding="utf-8").split())
+    assert "Terraform was killed by SIGKILL, not by the deployer" in said
+    assert "its state lock may still be held" in said
+    assert "`deployer force-unlock dev <LOCK_ID>`" in said
+    assert "Traceback" not in said
+
+    # This fixture's local backend locks with an OS file lock, which dies with the process
+    # (an S3 lock file would stay, and be named by the next run): the next run proceeds.
+    again = CliRunner().invoke(app, ["plan", "dev", "--json"])
+    assert again.exit_code == 0, again.output
