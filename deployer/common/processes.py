@@ -48,6 +48,8 @@ StreamCallback = Callable[[str, str], None]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # How often the runner looks at the signal count while Terraform is silent.
 _POLL_SECONDS = 0.1
+# How often `watch` is asked whether the child must stop.
+_WATCH_SECONDS = 1.0
 # After a child exits (or is killed), how long to wait for a grandchild that still holds
 # its pipes.
 _PIPE_GRACE_SECONDS = 5.0
@@ -70,6 +72,8 @@ class Completed:
     argv: tuple[str, ...] = ()
     # The time limit (seconds) the child ran into and was killed at; None when it ended.
     timed_out_after: float | None = None
+    # Why the runner interrupted the child itself (what `watch` saw), if it did.
+    stopped_because: str | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -116,6 +120,7 @@ def run_streaming(
     notify: Callable[[str], None],
     transform: Callable[[str], str] = lambda line: line,
     output_dir: Path | None = None,
+    watch: Callable[[], str | None] | None = None,
 ) -> Completed:
     """Run `argv` (never through a shell); stream each line live and keep it.
 
@@ -123,8 +128,10 @@ def run_streaming(
     followed: it outlives a deployer that is killed (`deployer.common.output_files`).
     `transform` is applied to every line before it is streamed or kept (secret masking);
     kept lines lose their colour codes, streamed lines keep them.
-    `notify` tells the user what the deployer does about an interrupt. Never raises for
-    a non-zero exit code: the caller maps it.
+    `notify` tells the user what the deployer does about an interrupt. `watch`, called
+    about once a second, returns why the child must stop (something it depends on died):
+    the child is interrupted once, gracefully, as for a Ctrl-C, and `notify` says why.
+    Never raises for a non-zero exit code: the caller maps it.
     """
     with forward_interrupts() as forwarding:
         if forwarding and signal_count():
@@ -152,7 +159,9 @@ def run_streaming(
                     err_file.close()
 
             with attended(start) as proc:
-                return _follow(proc, (out_path, err_path), forwarding, stream, notify, transform)
+                return _follow(
+                    proc, (out_path, err_path), forwarding, stream, notify, transform, watch
+                )
 
 
 def _follow(
@@ -162,8 +171,11 @@ def _follow(
     stream: StreamCallback | None,
     notify: Callable[[str], None],
     transform: Callable[[str], str],
+    watch: Callable[[], str | None] | None = None,
 ) -> Completed:
     lines: queue.Queue = queue.Queue()
+    stopped_because: str | None = None
+    next_watch = time.monotonic() + _WATCH_SECONDS
 
     def exited() -> bool:
         return proc.returncode is not None or proc.poll() is not None
@@ -190,6 +202,13 @@ def _follow(
                 kept[channel].append(_ANSI.sub("", line))
                 if stream is not None:
                     stream(line, channel)
+            if watch is not None and stopped_because is None and time.monotonic() >= next_watch:
+                next_watch = time.monotonic() + _WATCH_SECONDS
+                stopped_because = watch()
+                if stopped_because is not None and proc.poll() is None and acted_on == 0:
+                    proc.send_signal(signal.SIGINT)  # one, as for a Ctrl-C: it stops cleanly
+                    acted_on = 1
+                    notify(f"{stopped_because}: Terraform was interrupted to stop gracefully.")
             seen = signal_count() if forwarding else 0
             if seen > acted_on and proc.poll() is None:
                 if acted_on == 0:
@@ -237,6 +256,7 @@ def _follow(
         killed=killed,
         own_session=forwarding,
         argv=tuple(proc.args),
+        stopped_because=stopped_because,
     )
 
 

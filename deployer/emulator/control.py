@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import Popen
@@ -313,3 +313,25 @@ def stop(project: Project) -> EmulatorStatus:
             note = f"was not running; removed a stale {STATE_FILE} ({current.note})"
             remove_state(folder)
         return EmulatorStatus(running=False, log=current.log, note=note)
+
+
+def death_watch(project: Project) -> Callable[[], str | None]:
+    """For a long command on an emulated environment: a check, cheap enough to run every
+    second, that says (one sentence) when the emulator running now has died, else None.
+    Terraform talking to a dead emulator only retries for minutes before it fails."""
+    current = status(project)
+    folder = state_dir(project)
+    if not current.running or current.pid is None:
+        return lambda: None
+    pid = current.pid
+
+    def check() -> str | None:
+        if _is_ours(pid, folder):
+            return None
+        return (
+            f"The local emulator (pid {pid}) stopped while Terraform was using it (its log: "
+            f"{folder / LOG_FILE}); start it again with the next command, or reset with "
+            "`deployer local stop`"
+        )
+
+    return check

@@ -26,6 +26,7 @@ from pathlib import Path
 from deployer.aws import is_emulated, prepare
 from deployer.common import UserInputError, atomic_write
 from deployer.config import Project, get_environment, read_hcl
+from deployer.emulator import death_watch
 from deployer.functions import load_functions
 from deployer.packaging import build
 from deployer.review import PlanSummary, render_plan_markdown, summarize_plan
@@ -173,7 +174,9 @@ class Stack:
         return self._tf
 
     def _adapter(self, process_env: Mapping[str, str]) -> Terraform:
-
+        # On an emulated environment (running now: prepare() started it), a dead emulator
+        # interrupts Terraform within a second instead of minutes of SDK retries.
+        watch = death_watch(self.project) if is_emulated(self.project, self.name) else None
         return Terraform(
             self.project.terraform_dir,
             data_dir=self.data_dir,
@@ -182,6 +185,7 @@ class Stack:
             stream=self.stream or console,
             mask=self._sensitive_inputs(),
             unlock_command=f"deployer force-unlock {self.name} {{lock_id}}",
+            watch=watch,
         )
 
     def _init_fingerprint(self) -> str:

@@ -28,7 +28,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from deployer.common import (
 )
 from deployer.terraform.binary import TerraformBinary, find_terraform
 from deployer.terraform.command_line import _CommandLine
+from deployer.terraform.errored_state import keep_errored_state, stopped_summary
 from deployer.terraform.errors import (
     ProviderRegistryUnreachableError,
     StalePlanError,
@@ -93,6 +94,10 @@ class RunResult:
     stdout: str  # plain text (no colour codes), sensitive values masked
     stderr: str
     duration: float
+    # Where this run's errored.tfstate was moved (it could not save state), if it wrote one.
+    errored_state: Path | None = None
+    # Why the deployer interrupted it (the emulator died), if it did.
+    stopped_because: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ class Terraform:
         mask: Iterable[str] = (),
         unlock_command: str = DEFAULT_UNLOCK_COMMAND,
         binary: TerraformBinary | None = None,
+        watch: Callable[[], str | None] | None = None,
     ) -> None:
         """`env` is the base environment for children (default: this process's).
 
@@ -128,7 +134,9 @@ class Terraform:
         provider_mirror.write_cli_config). `stream` receives each output line live (None:
         keep it only); `color` defaults to whether stdout is a terminal. `mask`: values to
         hide in everything kept and streamed. `unlock_command` is the hint a lock error
-        gives, formatted with lock_id, data_dir and working_dir.
+        gives, formatted with lock_id, data_dir and working_dir. `watch` says why a running
+        command must stop (the emulator it talks to died): Terraform is interrupted
+        gracefully within about a second of that (`deployer.common.run_streaming`).
         """
         self.working_dir = Path(working_dir).resolve()
         self.data_dir = Path(data_dir).resolve()
@@ -137,6 +145,7 @@ class Terraform:
         self.color = sys.stdout.isatty() if color is None else color
         self.mask = frozenset(mask)
         self.unlock_command = unlock_command
+        self.watch = watch
         self.binary = binary or find_terraform()
         self._tf = _CommandLine(self.binary.path)
         self._env = dict(os.environ if env is None else env)
@@ -184,7 +193,9 @@ class Terraform:
             transform=(lambda line: mask_text(line, self.mask)) if mask else (lambda line: line),
             # Followed files, not pipes: Terraform finishes even if the deployer is killed.
             output_dir=self.data_dir / "runs",
+            watch=self.watch,
         )
+        errored = keep_errored_state(self.working_dir, self.data_dir.parent, started)
         command = display_command(argv)
         result = RunResult(
             command=command,
@@ -193,6 +204,8 @@ class Terraform:
             stdout=completed.stdout,
             stderr=completed.stderr,
             duration=time.monotonic() - started,
+            errored_state=errored,
+            stopped_because=completed.stopped_because,
         )
         self._raise_if_interrupted(command, completed)
         return result, completed
@@ -229,6 +242,20 @@ class Terraform:
 
     def _fail(self, result: RunResult) -> TerraformError:
         """The most specific error for a failed command."""
+        if result.errored_state is not None or result.stopped_because is not None:
+            return TerraformError(
+                result.command,
+                result.returncode,
+                mask_text(result.stderr, self.mask),
+                mask_text(result.stdout, self.mask),
+                summary=stopped_summary(
+                    result.command,
+                    result.stopped_because,
+                    result.errored_state,
+                    data_dir=self.data_dir,
+                    working_dir=self.working_dir,
+                ),
+            )
         return classify_failure(
             result.command,
             result.returncode,
