@@ -208,13 +208,14 @@ def check_route(check: Checker, index: int, raw: object) -> Route | None:
     return Route(route_key, auth, tuple(scopes)) if ok else None
 
 
-def check_access(check: Checker, raw: object) -> tuple[dict[str, str], bool]:
+def check_access(check: Checker, raw: object) -> tuple[dict[str, str], bool, str]:
+    """(tables by access level, database access, database role: "app" or "owner")."""
     if not isinstance(raw, dict):
         check.fail(
             "access",
             'must be a table: [access] with tables = { items = "read" } and database = true.',
         )
-        return {}, False
+        return {}, False, "app"
     check.unknown_keys(raw, ACCESS_KEYS, "access")
     tables_raw = raw.get("tables", {})
     tables: dict[str, str] = {}
