@@ -98,7 +98,9 @@ def terraform_env(terraform_cli_config: Path, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test sees the developer's AWS profile, real credentials or deployer settings."""
     for name in list(os.environ):
         if name.startswith(("AWS_", "DEPLOYER_")) and name != MIRROR_ENV:
@@ -106,6 +108,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("CHECKPOINT_DISABLE", "1")
+    # The dependency cache is per user by default: the suite keeps its own, shared by every
+    # test and worker of this run (real installs only), never the developer's.
+    monkeypatch.setenv("DEPLOYER_CACHE_DIR", str(_suite_cache(tmp_path_factory)))
+
+
+def _suite_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The parent of a worker's base folder is this run's, shared by its workers.
+    return tmp_path_factory.getbasetemp().parent / "deployer-cache"
 
 
 @pytest.fixture

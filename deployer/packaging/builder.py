@@ -238,7 +238,7 @@ def _build_one(
 def _build_all(
     project: Project, plans: list[_Plan], staging: Path, reporter: Reporter
 ) -> dict[str, dict]:
-    cache = DependencyCache(default_cache_root(project.work_dir), log=reporter.note)
+    cache = DependencyCache(default_cache_root(), log=reporter.note)
     users: dict[str | None, list[str]] = {}
     for plan in plans:
         users.setdefault(plan.dependency_key, []).append(plan.spec.name)

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 from deployer.common import Completed, ProcessError, UserInputError, run_captured
 from deployer.packaging.archive import dependency_entries
 
@@ -167,10 +169,13 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def default_cache_root(work_dir: Path) -> Path:
-    """`.deployer/cache/deps`, or `$DEPLOYER_CACHE_DIR/deps` to share one cache between clones."""
+def default_cache_root() -> Path:
+    """`$DEPLOYER_CACHE_DIR/deps`, else `deps` in the platform's per-user cache folder (as
+    pip's: `~/.cache/deployer` on Linux, honouring XDG_CACHE_HOME; `~/Library/Caches/deployer`
+    on macOS), shared by every clone on the machine: sets are keyed by what they hold and
+    appear atomically under a file lock, so concurrent builds of any clones are safe."""
     base = os.environ.get(CACHE_DIR_ENV)
-    return (Path(base) if base else work_dir / "cache") / "deps"
+    return (Path(base) if base else Path(user_cache_dir("deployer", appauthor=False))) / "deps"
 
 
 class DependencyCache:

@@ -54,9 +54,11 @@ class FakePip:
 
 
 @pytest.fixture
-def fake_pip(monkeypatch) -> FakePip:
+def fake_pip(monkeypatch, tmp_path) -> FakePip:
+    """Fake installs go to a cache of the test's own, never one real builds read."""
     fake = FakePip()
     monkeypatch.setattr(dependency_cache, "run_pip", fake)
+    monkeypatch.setenv(dependency_cache.CACHE_DIR_ENV, str(tmp_path / "fake-cache"))
     return fake
 
 
@@ -152,7 +154,7 @@ def test_a_failed_build_leaves_the_previous_build_intact(tmp_path, monkeypatch, 
     assert message.startswith("items: pip could not install the requirement 'broken-dep==9.9'")
     assert "items/requirements.txt" in message and "python3.12 arm64" in message
     assert snapshot(root / ".deployer/build") == before  # health's new zip was not kept either
-    assert not list((root / ".deployer/cache/deps").glob("*/"))
+    assert not list(dependency_cache.default_cache_root().glob("*/"))
 
 
 def test_unsupported_requirement_options_are_refused(tmp_path) -> None:
@@ -182,18 +184,19 @@ def twenty_functions(tmp_path_factory):
         calls.append(command)
         return real_pip(command)
 
+    cache = root.parent / "twenty-cache"  # cold: every set is installed here
     with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(dependency_cache.CACHE_DIR_ENV, raising=False)
+        patch.setenv(dependency_cache.CACHE_DIR_ENV, str(cache))
         patch.setattr(dependency_cache, "run_pip", counting_pip)
         result = build(root)
-    return root, result, calls
+    return root, result, calls, cache
 
 
 def test_functions_sharing_requirements_install_once(twenty_functions) -> None:
-    root, result, calls = twenty_functions
+    _, result, calls, cache = twenty_functions
     assert len(result.built) == 21
     assert len(calls) == 2  # one per (requirements, runtime, architecture)
-    assert len(list((root / ".deployer/cache/deps").glob("*/"))) == 2
+    assert len(list((cache / "deps").glob("*/"))) == 2
 
 
 def _elf_machines(zip_file: Path) -> dict[str, int]:
@@ -208,7 +211,7 @@ def _elf_machines(zip_file: Path) -> dict[str, int]:
 
 
 def test_arm64_functions_get_aarch64_extensions_on_any_host(twenty_functions) -> None:
-    root, _, _ = twenty_functions
+    root, _, _, _ = twenty_functions
     arm = _elf_machines(root / ".deployer/build/fn07.zip")
     assert arm and set(arm.values()) == {ELF_MACHINE["aarch64"]}
     assert all("cpython-312-aarch64" in name for name in arm)
@@ -217,7 +220,7 @@ def test_arm64_functions_get_aarch64_extensions_on_any_host(twenty_functions) ->
 
 
 def test_functions_with_equal_inputs_get_equal_zips(twenty_functions) -> None:
-    _, result, _ = twenty_functions
+    _, result, _, _ = twenty_functions
     functions = result.manifest["functions"]
     hashes = {f["source_code_hash"] for name, f in functions.items() if name != "intel"}
     assert len(hashes) == 1  # same code, same deps: the folder name is not in the bytes
