@@ -30,9 +30,11 @@ from deployer.emulator import death_watch
 from deployer.functions import load_functions
 from deployer.packaging import build
 from deployer.review import PlanSummary, render_plan_markdown, summarize_plan
+from deployer.stack.recover import explain_unmanaged
 from deployer.stack.tfvars_check import check_functions, check_tfvars
 from deployer.terraform import (
     Terraform,
+    TerraformError,
     console,
     declared_variables,
     sensitive_values,
@@ -317,8 +319,12 @@ class Stack:
         return self._sensitive_inputs()
 
     def apply_plan(self, plan_file: Path) -> None:
-        """Apply exactly `plan_file`; a stale plan is reported, never replaced."""
-        self.connect().apply_plan(plan_file, lock_timeout=self.lock_timeout)
+        """Apply exactly `plan_file`; a stale plan is reported, never replaced. Resources that
+        exist but that the state does not know are named, with `deployer recover`."""
+        try:
+            self.connect().apply_plan(plan_file, lock_timeout=self.lock_timeout)
+        except TerraformError as error:
+            raise explain_unmanaged(error, self.name) from None
 
     def force_unlock(self, lock_id: str) -> None:
         """Release a state lock whose holder is dead (the lock error names its ID)."""

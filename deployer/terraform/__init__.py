@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from deployer.terraform.adapter import Terraform, console
 from deployer.terraform.binary import find_terraform
+from deployer.terraform.errors import TerraformError
 from deployer.terraform.mirror import configured_mirror, implicit_mirrors, write_cli_config
 from deployer.terraform.module_docs import discover_modules, discover_root_stack, generate
 from deployer.terraform.sensitive import SENSITIVE, mask_text, sensitive_values
@@ -14,6 +15,7 @@ from deployer.terraform.variables import Variable, declared_variables
 __all__ = [
     "SENSITIVE",
     "Terraform",
+    "TerraformError",
     "Variable",
     "configured_mirror",
     "console",

@@ -34,3 +34,25 @@ def state_resources(root: Path, env: str) -> list[str]:
         return []
     state = json.loads(path.read_text(encoding="utf-8"))
     return sorted(f"{r['type']}.{r['name']}" for r in state["resources"])
+
+
+def emulated_copy(stack_project: Path) -> Path:
+    """The fixture as an emulated project: `local`, with its state in the emulator's S3."""
+    root = stack_project
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace("emulated = []", 'emulated = ["local"]'),
+        encoding="utf-8",
+    )
+    main = root / "terraform" / "main.tf"
+    main.write_text(
+        main.read_text(encoding="utf-8").replace('backend "local" {}', 'backend "s3" {}'),
+        encoding="utf-8",
+    )
+    (root / "envs" / "local.tfvars").write_text('greeting = "hello local"\n', encoding="utf-8")
+    (root / "envs" / "local.backend.hcl").write_text(
+        'bucket = "fixture-local-tfstate"\nkey = "local/terraform.tfstate"\n'
+        'region = "eu-west-1"\nuse_lockfile = true\nencrypt = true\nuse_path_style = true\n',
+        encoding="utf-8",
+    )
+    return root

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.stack_project import emulated_copy
 
 from deployer.config import find_project
 from deployer.emulator import stop as stop_emulator
@@ -25,28 +26,6 @@ from deployer.emulator import stop as stop_emulator
 # Only guards against a hung test: nothing asserts on time.
 DEADLINE_SECONDS = 300
 WATCHED = "stopped while Terraform was using it"
-
-
-def emulated_copy(stack_project: Path) -> Path:
-    """The fixture as an emulated project: `local`, with its state in the emulator's S3."""
-    root = stack_project
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text(encoding="utf-8").replace("emulated = []", 'emulated = ["local"]'),
-        encoding="utf-8",
-    )
-    main = root / "terraform" / "main.tf"
-    main.write_text(
-        main.read_text(encoding="utf-8").replace('backend "local" {}', 'backend "s3" {}'),
-        encoding="utf-8",
-    )
-    (root / "envs" / "local.tfvars").write_text('greeting = "hello local"\n', encoding="utf-8")
-    (root / "envs" / "local.backend.hcl").write_text(
-        'bucket = "fixture-local-tfstate"\nkey = "local/terraform.tfstate"\n'
-        'region = "eu-west-1"\nuse_lockfile = true\nencrypt = true\nuse_path_style = true\n',
-        encoding="utf-8",
-    )
-    return root
 
 
 def test_a_dead_emulator_interrupts_terraform_and_keeps_its_state_out_of_the_tree(
