@@ -89,7 +89,6 @@ def default_event(route_key: str | None, scopes: tuple[str, ...] = (), auth: str
         "rawQueryString": "",
         "headers": {
             "accept": "application/json",
-            "content-type": "application/json",
             "host": "localhost",
             "user-agent": "deployer-invoke",
         },
@@ -115,8 +114,8 @@ def default_event(route_key: str | None, scopes: tuple[str, ...] = (), auth: str
     }
     if params:
         event["pathParameters"] = params
-    if method in ("POST", "PUT", "PATCH"):
-        event["body"] = "{}"
+    # No `body`: API Gateway sends none for a request without one, whatever the method;
+    # give one with --event (`"body"`, and a content-type header).
     if auth != "none":
         claims = {"sub": SAMPLE_SUBJECT, "scope": " ".join(scopes)}
         event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": list(scopes)}}

@@ -124,6 +124,7 @@ def deployed(tmp_path_factory):
 def post_event(item: dict) -> dict:
     event = default_event("POST /things", ("things:write",), "default")
     event["body"] = json.dumps(item)
+    event["headers"]["content-type"] = "application/json"
     return event
 
 
@@ -284,7 +285,9 @@ def test_default_event_for_a_route_with_path_parameters():
     assert "body" not in event
 
     public = default_event("POST /files/{path+}")
-    assert public["rawPath"] == "/files/example/path" and public["body"] == "{}"
+    assert public["rawPath"] == "/files/example/path"
+    # A request without a body has no `body` and no content type, POST or not (API Gateway).
+    assert "body" not in public and "content-type" not in public["headers"]
     assert "authorizer" not in public["requestContext"]
     assert default_event("$default")["rawPath"] == "/"
 
