@@ -52,7 +52,9 @@ def emulated_copy(stack_project: Path) -> Path:
     (root / "envs" / "local.tfvars").write_text('greeting = "hello local"\n', encoding="utf-8")
     (root / "envs" / "local.backend.hcl").write_text(
         'bucket = "fixture-local-tfstate"\nkey = "local/terraform.tfstate"\n'
-        'region = "eu-west-1"\nuse_lockfile = true\nencrypt = true\nuse_path_style = true\n',
+        'region = "eu-west-1"\nuse_lockfile = true\nencrypt = true\nuse_path_style = true\n'
+        # Fewer retries than the backend's 5: a dead emulator ends a run in seconds.
+        "max_retries = 1\n",
         encoding="utf-8",
     )
     return root
