@@ -15,8 +15,8 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.environment))
-    error_message = "environment must be 1-20 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment)) && length(var.environment) <= 20
+    error_message = "environment must be 1-20 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it becomes part of RDS and S3 names)."
   }
 }
 

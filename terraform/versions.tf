@@ -4,9 +4,11 @@ terraform {
   required_version = ">= 1.10"
 
   required_providers {
+    # Patch releases only: with no committed lock file (README, "Terraform's dependency
+    # lock file"), this constraint is what keeps every clone and CI on one provider.
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = "~> 5.100.0"
     }
   }
 }

@@ -3,7 +3,9 @@
 Emulated environments (`[tool.deployer] emulated`, default `["local"]`) get the
 embedded emulator's endpoint, fake credentials and the backend's region, and nothing
 of the user's own AWS setup (profile, SSO, config file). Every other environment gets
-`os.environ` as it is. `os.environ` itself is never changed: the emulator's values only
+`os.environ` as it is, plus the backend's region as AWS_REGION when the shell sets none;
+when its backend is S3 (a `bucket` in the backend file) its credentials must exist, or
+the error says how to log in. `os.environ` itself is never changed: these values only
 ever live in the dict handed to a child process or a boto3 client.
 """
 
@@ -15,9 +17,10 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from deployer.aws.clients import EMULATOR_ENDPOINT_VAR
+from deployer.aws.identity import require_credentials
 from deployer.aws.state_bucket import bootstrap
 from deployer.common import UserInputError
-from deployer.config import Project, read_backend_config
+from deployer.config import Project, read_backend_config, read_hcl
 from deployer.emulator import ensure_running, recorded_port
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -69,11 +72,53 @@ def prepare(project: Project, env_name: str) -> dict[str, str]:
     return env
 
 
+def backend_settings(project: Project, env_name: str) -> dict:
+    """What `envs/<env>.backend.hcl` says, as it is ({} without the file): any backend."""
+    path = project.envs_dir / f"{env_name}.backend.hcl"
+    return read_hcl(path, root=project.root).values if path.is_file() else {}
+
+
+def region(project: Project, env_name: str, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The AWS region `env_name`'s commands use and where it is set; ("", "") for none.
+
+    The shell's AWS_REGION (or AWS_DEFAULT_REGION) wins; else the backend file's region.
+    """
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(name):
+            return environ[name], name
+    value = backend_settings(project, env_name).get("region")
+    if isinstance(value, str) and value:
+        return value, f"envs/{env_name}.backend.hcl"
+    return "", ""
+
+
+def state_credentials_environ(
+    project: Project, env_name: str, environ: Mapping[str, str]
+) -> dict[str, str] | None:
+    """`environ` as Terraform's S3 backend takes its credentials from it (the backend
+    file's `profile` wins over AWS_PROFILE); None when the state is not in S3."""
+    settings = backend_settings(project, env_name)
+    if not settings.get("bucket"):
+        return None
+    found = dict(environ)
+    profile = settings.get("profile")
+    if isinstance(profile, str) and profile:
+        found["AWS_PROFILE"] = profile
+    return found
+
+
 def environment(project: Project, env_name: str) -> dict[str, str]:
     """Like `prepare`, without bootstrapping the state bucket (`deployer bootstrap` does it)."""
     if not is_emulated(project, env_name):
         refuse_emulator_endpoint(project, env_name)
-        return dict(os.environ)
+        env = dict(os.environ)
+        name, source = region(project, env_name, env)
+        if name and source not in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            env["AWS_REGION"] = name
+        state_environ = state_credentials_environ(project, env_name, env)
+        if state_environ is not None:  # an S3 state: nothing works without credentials
+            require_credentials(state_environ, env_name)
+        return env
 
     backend = read_backend_config(project, env_name)
     status = ensure_running(project)

@@ -2,7 +2,9 @@
 
 Every command's logic lives in a core module that never imports typer; those raise
 `DeployerError`, which `DeployerGroup` turns into one line on stderr and the error's
-exit code. Exit codes: 0 ok, 1 failure, 2 bad input or usage, 130 interrupted.
+exit code. Exit codes: 0 ok, 1 failure, 2 bad input or usage, 130 interrupted; under
+`plan --detailed-exitcode`, 2 means changes present and bad input or usage is 3
+(deployer.cli.exit_codes).
 """
 
 from __future__ import annotations
@@ -29,21 +31,38 @@ from deployer.cli import (
     stack,
     token,
 )
+from deployer.cli.exit_codes import DETAILED_EXITCODE_FLAG, detailed_exit_code
+from deployer.cli.output import print_error
 from deployer.common import EXIT_INTERRUPTED, DeployerError
 
 
 class DeployerGroup(TyperGroup):
     """Runs a command; a `DeployerError` becomes one line and an exit code, never a traceback."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # Seen before the command's own parsing, so that a usage error (a mistyped option)
+        # under --detailed-exitcode exits 3, not 2 ("changes present").
+        ctx.meta[DETAILED_EXITCODE_FLAG] = DETAILED_EXITCODE_FLAG in args
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: typer.Context):
+        detailed = ctx.meta.get(DETAILED_EXITCODE_FLAG, False)
         try:
             return super().invoke(ctx)
         except DeployerError as exc:
-            typer.secho(f"error: {exc.message}", err=True, fg="red")
-            raise typer.Exit(exc.exit_code) from None
+            print_error(exc.message)
+            code = detailed_exit_code(exc.exit_code) if detailed else exc.exit_code
+            raise typer.Exit(code) from None
         except KeyboardInterrupt:
-            typer.secho("interrupted", err=True, fg="yellow")
+            print_error("", label="interrupted", style="yellow")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except typer.Exit:
+            raise  # the command's own exit code (2: changes present)
+        except Exception as exc:
+            # Click's usage errors (missing argument, unknown option) carry their exit code.
+            if detailed and isinstance(getattr(exc, "exit_code", None), int):
+                exc.exit_code = detailed_exit_code(exc.exit_code)
+            raise
 
 
 app = typer.Typer(

@@ -38,7 +38,7 @@ def recover(
     """Import the resources the apply would create that already exist (a killed Terraform
     made them), then apply: the next plan converges."""
     from deployer.common import UserInputError
-    from deployer.stack.recover import recover_plan
+    from deployer.stack import recover_plan
 
     stack = open_stack(env, json_out=json_out, lock_timeout=lock_timeout)
     if stack.env.protected and out_file is None:

@@ -10,6 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from deployer.cli.exit_codes import (
+    DETAILED_EXITCODE_FLAG,
+    DETAILED_EXITCODE_HELP,
+    EXIT_CHANGES,
+    combined_exit_code,
+)
 from deployer.cli.options import EnvArgument, JsonOption, LockTimeoutOption
 from deployer.cli.output import console, err_console, print_json
 from deployer.cli.render import print_outputs, render_plan
@@ -40,8 +46,7 @@ SummaryMdOption = Annotated[
     ),
 ]
 DetailedExitcodeOption = Annotated[
-    bool,
-    typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes, 0 when none."),
+    bool, typer.Option(DETAILED_EXITCODE_FLAG, help=DETAILED_EXITCODE_HELP)
 ]
 PlanFileOption = Annotated[
     Path | None,
@@ -80,13 +85,6 @@ LockIdArgument = Annotated[str, typer.Argument(help="The lock ID from the lock e
 UnlockYesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
 
 
-def _exit_code(codes: list[int]) -> int:
-    failed = [c for c in codes if c]
-    if not failed:
-        return 0
-    return 130 if 130 in failed else (1 if 1 in failed else failed[0])
-
-
 def validate(
     env: EnvArgument,
     json_out: JsonOption = False,
@@ -111,7 +109,11 @@ def plan(
     lock_timeout: LockTimeoutOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Package, check the tfvars, init and plan; print what would change."""
+    """Package, check the tfvars, init and plan; print what would change.
+
+    Exit codes: 0 ok, 1 error, 2 bad input. With --detailed-exitcode (also with --all,
+    over every environment): 0 no changes, 1 error, 2 changes present, 3 bad input.
+    """
     from deployer.common import DeployerError, UserInputError, atomic_write
 
     names = list(environments or [])
@@ -122,7 +124,7 @@ def plan(
             raise UserInputError(
                 "--out and --summary-md take one environment: plan each one on its own."
             )
-        _plan_many(names, json_out=json_out, lock_timeout=lock_timeout)
+        _plan_many(names, json_out=json_out, lock_timeout=lock_timeout, detailed=detailed_exitcode)
         return
     if not names:
         raise UserInputError("Name the environment to plan (deployer plan dev), or pass --all.")
@@ -144,7 +146,7 @@ def plan(
     else:
         render_plan(planned, stack.project.root)
     if detailed_exitcode and planned.has_changes:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_CHANGES)
 
 
 def _failure_markdown(env: str, stack, message: str) -> str:
@@ -155,7 +157,9 @@ def _failure_markdown(env: str, stack, message: str) -> str:
     return render_plan_markdown(env, None, "", error=message)
 
 
-def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) -> None:
+def _plan_many(
+    names: list[str], *, json_out: bool, lock_timeout: str | None, detailed: bool
+) -> None:
     from deployer.common import UserInputError
     from deployer.config import find_project
     from deployer.stack import plan_many, plannable_environments
@@ -204,7 +208,11 @@ def _plan_many(names: list[str], *, json_out: bool, lock_timeout: str | None) ->
                 f"{r.seconds:.1f} s",
             )
         console.print(table, emoji=False)
-    code = _exit_code([r.exit_code for r in results])
+    code = combined_exit_code(
+        [r.exit_code for r in results],
+        changes=any(r.planned is not None and r.planned.has_changes for r in results),
+        detailed=detailed,
+    )
     if code:
         raise typer.Exit(code)
 
@@ -351,9 +359,10 @@ def force_unlock(
     env: EnvArgument,
     lock_id: LockIdArgument,
     yes: UnlockYesOption = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Release a state lock whose holder is dead (never one a running apply holds)."""
-    stack = _stack(env)
+    stack = _stack(env, json_out=json_out)
     if not yes and not typer.confirm(
         f"Release lock {lock_id} of {stack.name}? Only do this if no run holds it.",
         default=False,
@@ -361,4 +370,7 @@ def force_unlock(
     ):
         raise typer.Exit(1)
     stack.force_unlock(lock_id)
-    console.print(f"Lock {escape(lock_id)} of {escape(stack.name)} released.", emoji=False)
+    if json_out:
+        print_json({"environment": stack.name, "lock_id": lock_id, "released": True})
+    else:
+        console.print(f"Lock {escape(lock_id)} of {escape(stack.name)} released.", emoji=False)

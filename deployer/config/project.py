@@ -13,7 +13,6 @@ from deployer.config.frontend import FrontendSettings, load_frontend
 from deployer.config.smoke import SmokeSettings, load_smoke
 
 PROJECT_DIR_ENV = "DEPLOYER_PROJECT_DIR"
-ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
 
 @dataclass(frozen=True)

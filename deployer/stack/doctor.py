@@ -6,8 +6,6 @@ import platform
 import sys
 from dataclasses import dataclass
 
-import boto3
-
 from deployer.common import DeployerError
 from deployer.config import Project
 from deployer.terraform import configured_mirror, find_terraform, implicit_mirrors
@@ -73,13 +71,7 @@ def _python_check() -> Check:
     )
 
 
-def _credentials_check() -> Check:
-    creds = boto3.Session().get_credentials()
-    if creds is None:
-        return Check("aws credentials", True, "none (fine for local)", required=False)
-    return Check("aws credentials", True, f"from {creds.method}", required=False)
-
-
 def run_checks(project: Project | None) -> list[Check]:
     """Every check, in the order a user would fix them."""
-    return [_terraform_check(), _mirror_check(project), _python_check(), _credentials_check()]
+    # AWS credentials are per environment: `deployer doctor ENV` checks them with STS.
+    return [_terraform_check(), _mirror_check(project), _python_check()]

@@ -4,7 +4,8 @@
 `plan`, `apply_plan`, `destroy`, `show`, `output`, `force-unlock` and `version` for one
 root module and one environment, and maps what Terraform did to results and errors:
 
-- `-input=false` always, `-no-color` unless the user's stdout is a terminal, and
+- `-input=false` always, `-no-color` unless the user's stdout is a terminal and NO_COLOR
+  is unset or empty (https://no-color.org), and
   TF_IN_AUTOMATION, TF_DATA_DIR (one per environment) and TF_CLI_CONFIG_FILE (the offline
   mirror config) set for the child only: `os.environ` is never changed.
 - Output streams live through a callback (the console by default) and is kept for the
@@ -132,7 +133,8 @@ class Terraform:
 
         `cli_config` becomes TF_CLI_CONFIG_FILE for the children (see
         provider_mirror.write_cli_config). `stream` receives each output line live (None:
-        keep it only); `color` defaults to whether stdout is a terminal. `mask`: values to
+        keep it only); `color` defaults to whether stdout is a terminal and NO_COLOR is unset
+        (or empty). `mask`: values to
         hide in everything kept and streamed. `unlock_command` is the hint a lock error
         gives, formatted with lock_id, data_dir and working_dir. `watch` says why a running
         command must stop (the emulator it talks to died): Terraform is interrupted
@@ -142,7 +144,9 @@ class Terraform:
         self.data_dir = Path(data_dir).resolve()
         self.cli_config = Path(cli_config).resolve() if cli_config else None
         self.stream = stream
-        self.color = sys.stdout.isatty() if color is None else color
+        if color is None:
+            color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        self.color = color
         self.mask = frozenset(mask)
         self.unlock_command = unlock_command
         self.watch = watch

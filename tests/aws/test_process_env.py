@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers.backend_projects import write_env_project
 
+from deployer.aws import CredentialsError
 from deployer.aws import process_env as aws_env
 from deployer.aws.clients import client
 from deployer.aws.process_env import emulated_environment, prepare
@@ -53,12 +54,53 @@ def test_emulated_environment_drops_the_users_aws_setup():
     assert base["AWS_PROFILE"] == "prod-admin"  # the input is not changed
 
 
-def test_other_environments_get_os_environ_as_it_is(project: Project, monkeypatch):
+def test_other_environments_get_os_environ_with_the_backends_region(
+    project: Project, monkeypatch, tmp_path: Path
+):
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[dev-deployer]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_PROFILE", "dev-deployer")
     env = prepare(project, "dev")
-    assert env == dict(os.environ)
+    assert env == {**os.environ, "AWS_REGION": "eu-central-1"}  # envs/dev.backend.hcl's
     assert "AWS_ENDPOINT_URL" not in env
     assert not (state_dir(project) / "server.json").exists()  # no emulator for `dev`
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")  # the shell's own region wins
+    assert prepare(project, "dev") == dict(os.environ)
+
+
+def test_an_s3_state_without_credentials_is_one_line_with_the_fix(project: Project, monkeypatch):
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(CredentialsError) as caught:
+        prepare(project, "dev")
+    assert caught.value.message.startswith("No AWS credentials for dev: ")
+    assert "`aws sso login --profile NAME`" in caught.value.message
+    assert caught.value.exit_code == 1
+
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    with pytest.raises(CredentialsError, match=r"The AWS profile 'nope' of dev does not exist"):
+        prepare(project, "dev")
+
+
+def test_the_backend_files_profile_is_the_one_checked(project: Project, monkeypatch, tmp_path):
+    # Terraform's S3 backend signs with the profile its backend file names, not AWS_PROFILE.
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[state]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(CredentialsError, match="No AWS credentials for dev"):
+        prepare(project, "dev")  # the default profile has none
+    backend = project.envs_dir / "dev.backend.hcl"
+    backend.write_text(backend.read_text() + 'profile = "state"\n', encoding="utf-8")
+    env = prepare(project, "dev")
+    assert "AWS_PROFILE" not in env  # Terraform reads it from the backend file itself
+
+
+def test_a_local_state_needs_no_credentials(project: Project, monkeypatch):
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    (project.envs_dir / "dev.backend.hcl").write_text('path = "dev.tfstate"\n', encoding="utf-8")
+    assert prepare(project, "dev") == dict(os.environ)  # and no region to add
 
 
 def test_an_endpoint_pointing_at_our_emulator_is_refused_elsewhere(project, monkeypatch):
@@ -69,6 +111,8 @@ def test_an_endpoint_pointing_at_our_emulator_is_refused_elsewhere(project, monk
     with pytest.raises(UserInputError, match=r"AWS_ENDPOINT_URL=.*points at the local emulator"):
         prepare(project, "dev")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9999")  # someone else's: allowed
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     assert prepare(project, "dev")["AWS_ENDPOINT_URL"] == "http://localhost:9999"
 
 

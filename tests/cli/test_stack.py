@@ -123,6 +123,48 @@ def test_plan_of_an_unknown_environment(stack_project: Path) -> None:
     assert "Unknown environment 'staging'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "staging"], "Unknown environment 'staging'"),
+        (["plan"], "Name the environment to plan"),
+        (["plan", "dev", "--lock-timout", "5m"], "No such option"),  # a typo, seen by Typer
+        (["plan", "dev", "--all"], "either environment names or --all"),
+    ],
+)
+def test_bad_input_under_detailed_exitcode_is_3_not_2(
+    stack_project: Path, argv: list[str], message: str
+) -> None:
+    # Exit 2 means "changes present" to a drift job: a typo must not read as drift.
+    result = run(*argv, "--detailed-exitcode")
+    assert result.exit_code == 3, result.output
+    assert message in result.output
+    assert run(*argv).exit_code == 2  # without the flag: the usual code for bad input
+
+
+def test_bad_tfvars_under_detailed_exitcode_is_3(stack_project: Path) -> None:
+    (stack_project / "envs/dev.tfvars").write_text('greting = "x"\n', encoding="utf-8")
+    result = run("plan", "dev", "--detailed-exitcode")
+    assert result.exit_code == 3
+    assert "unknown variable 'greting'" in result.stderr
+
+
+def test_a_terraform_error_under_detailed_exitcode_is_1(stack_project: Path) -> None:
+    (stack_project / "terraform" / "broken.tf").write_text(
+        'resource "terraform_data" "broken" {\n  input = var.nope\n}\n', encoding="utf-8"
+    )
+    result = run("plan", "dev", "--detailed-exitcode")
+    assert result.exit_code == 1
+    assert "var.nope" in result.stderr
+
+
+def test_the_detailed_exit_codes_are_in_the_help(stack_project: Path) -> None:
+    result = run("plan", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "0 no changes, 1 error, 2 changes present, 3 bad input or usage" in text
+
+
 # --- plan --all ------------------------------------------------------------------------------
 
 
@@ -159,6 +201,36 @@ def test_plan_all_json_and_a_failing_environment(stack_project: Path) -> None:
     assert by_env["dev"]["ok"] and by_env["dev"]["has_changes"]
     assert by_env["prod"]["ok"]
     assert not by_env["qa"]["ok"] and "unknown variable 'nope'" in by_env["qa"]["error"]
+
+
+def test_plan_all_detailed_exitcode_is_2_when_any_environment_has_changes(
+    stack_project: Path,
+) -> None:
+    result = run("plan", "--all", "--detailed-exitcode", "--json")
+    assert result.exit_code == 2, result.output
+    assert all(d["ok"] and d["has_changes"] for d in json.loads(result.stdout))
+    assert run("plan", "--all").exit_code == 0  # without the flag, changes are success
+
+
+def test_plan_many_detailed_exitcode_is_0_only_when_none_has_changes(stack_project: Path) -> None:
+    assert run("apply", "dev", "--auto-approve").exit_code == 0
+    assert run("apply", "qa", "--auto-approve").exit_code == 0
+    settled = run("plan", "dev", "qa", "--detailed-exitcode")
+    assert settled.exit_code == 0, settled.output
+    (stack_project / "envs/qa.tfvars").write_text('greeting = "changed"\n', encoding="utf-8")
+    assert run("plan", "dev", "qa", "--detailed-exitcode").exit_code == 2
+
+
+def test_plan_all_detailed_exitcode_gives_the_failures_code(stack_project: Path) -> None:
+    (stack_project / "envs/qa.tfvars").write_text("nope = 2\n", encoding="utf-8")
+    bad_input = run("plan", "--all", "--detailed-exitcode")
+    assert bad_input.exit_code == 3, bad_input.output  # bad input, though dev has changes
+    (stack_project / "envs/qa.tfvars").write_text("", encoding="utf-8")
+    (stack_project / "terraform" / "broken.tf").write_text(
+        'resource "terraform_data" "broken" {\n  input = var.nope\n}\n', encoding="utf-8"
+    )
+    error = run("plan", "--all", "--detailed-exitcode")
+    assert error.exit_code == 1, error.output
 
 
 def test_plan_all_refuses_out(stack_project: Path) -> None:
