@@ -38,6 +38,7 @@ ARCHITECTURES = ("arm64", "x86_64")
 # when `preprod` is added later; envs/*.tfvars may add longer ones.
 STANDARD_ENVS = ("local", "dev", "qa", "preprod", "prod")
 LAMBDA_NAME_MAX = 64
+HANDLER_MAX = 128  # Lambda's limit for a function's handler setting
 
 TOP_LEVEL_KEYS = (
     "name",
@@ -139,7 +140,16 @@ def _check_manifest(
 
     handler = check.string(raw, "handler")
     if handler is not None:
-        if not HANDLER_RE.fullmatch(handler):
+        if len(handler) > HANDLER_MAX:
+            # Checked before any file is looked for: a module part longer than a file
+            # name may be is an OSError, not a missing module.
+            check.fail(
+                "handler",
+                f"is {len(handler)} characters; Lambda allows at most {HANDLER_MAX}: "
+                'shorten it (module.function, e.g. handler = "handler.handler").',
+            )
+            handler = None
+        elif not HANDLER_RE.fullmatch(handler):
             check.fail(
                 "handler",
                 f"= {handler!r} is not module.function: write e.g. handler = "
@@ -256,9 +266,11 @@ def function_folders(project: Project) -> list[Path]:
 def _read_toml(project: Project, path: Path) -> tuple[dict | None, str | None]:
     rel = path.relative_to(project.root).as_posix()
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), None
-    except UnicodeDecodeError:
-        return None, f"{rel}: is not UTF-8 text; save it as UTF-8."
+        data = path.read_bytes()
+        return tomllib.loads(data.decode("utf-8")), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, f"{rel}:{line}: is not UTF-8 text; save it as UTF-8."
     except OSError as exc:
         return None, f"{rel}: cannot be read ({exc.strerror}); fix its permissions."
     except tomllib.TOMLDecodeError as exc:

@@ -1,45 +1,74 @@
 """Checking `envs/<env>.tfvars` against the variables `terraform/` declares, before Terraform runs.
 
-Terraform would catch an unknown variable or a missing one too, but late (after init) and
-without saying which line; and it happily accepts a password written in a tfvars file,
-which then sits in git. These checks name the file, the line and the fix. They also check
-the functions' manifests against the environment (tables, authorizers, database), the same
-rules the root stack enforces with preconditions, with friendlier messages.
+Two passes, both offline. First the deployer's own: unknown variables, missing required
+ones, values that do not fit their variable's type (`tfvars_types`: attribute by
+attribute, unknown attributes included, which Terraform drops without a word), blocks and
+keys given twice, and secrets written in plain text, in the tfvars and in the functions'
+`[environment]`; then the functions' declared access and routes against the environment.
+Each names the file, the line and the fix. When those pass, Terraform itself plans the
+inputs against the stack's rules (`plan_inputs`: types, `validation` blocks, the modules'
+validations, preconditions), with no provider and no credentials: what a real plan would
+refuse because of the inputs is refused here too (a rule that reads what only the cloud
+knows, a data source or a created resource, is left to the real plan).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer.common import UserInputError, did_you_mean
-from deployer.config import read_hcl, shown_path
+from deployer.config import find_project, read_hcl, shown_path
+from deployer.stack.plan_inputs import plan_inputs
+from deployer.stack.tfvars_types import field_name, parse_type, type_problems
 from deployer.terraform import Variable, declared_variables
+
+__all__ = [
+    "GENERATED_VARIABLES",
+    "TfvarsCheck",
+    "Variable",
+    "check_functions",
+    "check_tfvars",
+    "declared_variables",
+    "find_line",
+    "is_secret_name",
+]
 
 # Variables the deployer writes into `.deployer/<env>/generated.tfvars.json`: a tfvars
 # file must not set them, and they never count as missing.
 GENERATED_VARIABLES = ("app", "environment", "functions")
 
-# A name is secret-like when one of its words is one of these...
-_SECRET_WORDS = re.compile(r"(password|passwd|passphrase|secret|token|private_?key|api_?key)s?")
-# ...unless its last word says the value is only a reference to a secret or a setting of it.
-_REFERENCE_SUFFIXES = frozenset(
-    "arn arns id ids name names use ttl url uri path file enabled length version type "  # noqa: SIM905
-    "parameter ref kms rotation".split()
+# A name is secret-like when one of its words is one of these (or a pair of them)...
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "credential"}
+)
+_SECRET_PAIRS = frozenset({("private", "key"), ("api", "key"), ("secret", "key")})
+# ...and every word after it only says how the value is written (`db_password_value`,
+# `private_key_pem`); any other word makes it a setting or a reference (`secret_arn`,
+# `token_use`, `DB_SECRET_TTL_SECONDS`, `password_length`).
+_VALUE_WORDS = frozenset(
+    {"value", "plain", "plaintext", "text", "raw", "string", "str", "b64", "base64", "hex"}
+    | {"pem", "der", "key", "access"}
 )
 
 
+def _words(name: str) -> list[str]:
+    """`dbPassword`, `DBPassword`, `db_password`, `db-password` -> ["db", "password"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
 def is_secret_name(name: str) -> bool:
-    """True for names like `db_password`, `api_token`, `client_secret`, `private_key`."""
-    words = [w for w in re.split(r"[_\-.\s]+", name.lower()) if w]
-    if not words or words[-1] in _REFERENCE_SUFFIXES:
-        return False
-    joined = "_".join(words)
-    return any(_SECRET_WORDS.fullmatch(w) for w in words) or bool(
-        re.search(r"private_key|api_key", joined)
-    )
+    """True for names like `db_password`, `dbPassword`, `DB_PASSWORD`, `client_secret`."""
+    words = [w[:-1] if w.endswith("s") and w[:-1] in _SECRET_WORDS else w for w in _words(name)]
+    last = None
+    for index, word in enumerate(words):
+        if word in _SECRET_WORDS or (index and (words[index - 1], word) in _SECRET_PAIRS):
+            last = index
+    return last is not None and all(w in _VALUE_WORDS for w in words[last + 1 :])
 
 
 def _has_literal(value: object) -> bool:
@@ -53,19 +82,18 @@ def _has_literal(value: object) -> bool:
     return False
 
 
-def _secret_paths(name: str, value: object, path: tuple[str, ...] = ()) -> Iterable[tuple]:
-    path = (*path, name)
-    if is_secret_name(name) and _has_literal(value):
+def _secret_paths(value: object, path: tuple) -> Iterable[tuple]:
+    """Where `value` (at `path`) holds a secret-like name with a literal value."""
+    last = path[-1] if path else None
+    if isinstance(last, str) and is_secret_name(last) and _has_literal(value):
         yield path
         return
     if isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _secret_paths(str(key), item, path)
+            yield from _secret_paths(item, (*path, str(key)))
     elif isinstance(value, list | tuple):
-        for item in value:
-            if isinstance(item, Mapping):
-                for key, sub in item.items():
-                    yield from _secret_paths(str(key), sub, path)
+        for index, item in enumerate(value):
+            yield from _secret_paths(item, (*path, index))
 
 
 def find_line(text: str, path: Iterable[str]) -> int | None:
@@ -91,6 +119,10 @@ class TfvarsCheck:
     path: Path
     values: dict
     variables: dict[str, Variable]
+    root: Path | None = None
+    terraform_dir: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    lines: Mapping[tuple, int] = field(default_factory=dict)  # where each attribute is set
 
     def value(self, name: str) -> object:
         """The tfvars value of `name`, else the variable's default."""
@@ -109,29 +141,54 @@ def check_tfvars(
 ) -> TfvarsCheck:
     """Check one tfvars file; every problem found is one line of the raised UserInputError."""
     shown = shown_path(tfvars, root)
-    values = read_hcl(tfvars, root=root).values
-    text = tfvars.read_text(encoding="utf-8")
+    doc = read_hcl(tfvars, root=root)
+    values = doc.values
     variables = declared_variables(terraform_dir, root=root)
     environ = environ or {}
     problems = []
 
-    def at(path: Iterable[str]) -> str:
-        line = find_line(text, path)
+    def at(path: tuple) -> str:
+        known = (doc.lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in doc.lines)
+        line = next(known, None)
         return f"{shown}:{line}" if line else shown
 
+    blocks = {item.name for item in doc.body if item.kind == "block"}
+    for item in doc.body:
+        if item.kind == "block":
+            problems.append(
+                f"{shown}:{item.line}: {item.name} {{ ... }} is a block, which a tfvars file "
+                f"cannot hold; set it as an attribute: {item.name} = {{ ... }}."
+            )
+    for path, line, first in doc.duplicates:
+        problems.append(
+            f"{shown}:{line}: {field_name(path)} is set twice in one object (first on line "
+            f"{first}); Terraform keeps the last one without a word, so remove one of them."
+        )
     for name in values:
         if name in GENERATED_VARIABLES:
             problems.append(
-                f"{at([name])}: {name} is set by the deployer (generated.tfvars.json); "
+                f"{at((name,))}: {name} is set by the deployer (generated.tfvars.json); "
                 "remove it from the tfvars."
             )
         elif name not in variables:
             hint = did_you_mean(name, variables)
             fix = "fix its name" if hint else "remove it or declare it in terraform/variables.tf"
             problems.append(
-                f"{at([name])}: unknown variable {name!r}{hint}: terraform/ declares no such "
+                f"{at((name,))}: unknown variable {name!r}{hint}: terraform/ declares no such "
                 f"variable; {fix}."
             )
+        elif name not in blocks:
+            variable = variables[name]
+            hidden = variable.sensitive or is_secret_name(name)
+            spec = parse_type(variable.type)
+            scalar = (
+                variable.default and variable.default[0] not in "{[" and variable.default != "null"
+            )
+            default = variable.default if scalar else None  # for the example in a message
+            for path, sentence in type_problems(
+                values[name], spec, (name,), hidden=hidden, default=default
+            ):
+                problems.append(f"{at(path)}: {sentence}")
     for variable in variables.values():
         if (
             variable.required
@@ -144,18 +201,30 @@ def check_tfvars(
                 f"`{variable.name} = ...` to the file (or export TF_VAR_{variable.name})."
             )
     for name, value in values.items():
-        for path in _secret_paths(name, value):
-            dotted = ".".join(path)
+        for path in _secret_paths(value, (name,)):
             if len(path) == 1:
                 fix = f"export TF_VAR_{name} instead (from your CI's secret store)"
+                if name in variables and not variables[name].sensitive:
+                    fix += ", and mark the variable sensitive = true"
             else:
-                fix = "keep the value in Secrets Manager and pass its ARN instead"
+                fix = (
+                    "keep the value in Secrets Manager and pass its ARN, or give it a "
+                    "variable of its own marked sensitive and set that with TF_VAR_<name>"
+                )
             problems.append(
-                f"{at(path)}: {dotted} looks like a secret written in plain text; "
-                f"remove it from the file and {fix}."
+                f"{at(path)}: {field_name(path)} looks like a secret written in plain text; "
+                f"remove it from the file: {fix}."
             )
     _raise(problems, shown)
-    return TfvarsCheck(path=tfvars, values=values, variables=variables)
+    return TfvarsCheck(
+        path=tfvars,
+        values=values,
+        variables=variables,
+        root=root,
+        terraform_dir=terraform_dir,
+        environ=dict(environ),
+        lines=doc.lines,
+    )
 
 
 def _raise(problems: list[str], shown: str) -> None:
@@ -166,6 +235,36 @@ def _raise(problems: list[str], shown: str) -> None:
         raise UserInputError(f"{len(problems)} problems with {shown}:\n{listing}")
 
 
+# What Terraform takes as true for a bool.
+_TRUE = (True, "true", "1")
+
+
+def _mapping(value: object) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _environment_secrets(check: TfvarsCheck, name: str, fn: Mapping, where: str) -> list[str]:
+    """Secrets written in plain text in a function's `[environment]`."""
+    problems = []
+    text = ""
+    if check.root is not None and where.endswith(".toml"):
+        try:
+            text = (check.root / where).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            text = ""
+    for key, value in sorted(_mapping(fn.get("environment")).items()):
+        if not (is_secret_name(key) and _has_literal(value)):
+            continue
+        line = find_line(text, [key]) if text else None
+        problems.append(
+            f"{where}{f':{line}' if line else ''}: environment.{key} looks like a secret "
+            "written in plain text, and function.toml is committed with the code; remove it, "
+            "keep the value in Secrets Manager and give the function the secret's ARN or "
+            f"name instead (e.g. {key}_SECRET_ARN), read at run time (docs/functions.md)."
+        )
+    return problems
+
+
 def check_functions(
     check: TfvarsCheck,
     functions: Mapping[str, Mapping],
@@ -173,28 +272,30 @@ def check_functions(
     shown: str,
     sources: Mapping[str, str] | None = None,
 ) -> None:
-    """Check the functions' declared access and routes against one environment's tfvars.
+    """Check the functions against one environment's tfvars, then the inputs with Terraform.
 
     `functions` is the build manifest's `functions` map; `sources` names each function's
     manifest file for the messages (default: `function 'name'`).
     """
     sources = sources or {}
-    tables = check.value("tables") or {}
-    authorizers = check.value("authorizers") or {}
-    database = check.value("database") or {}
+    tables = _mapping(check.value("tables"))
+    authorizers = _mapping(check.value("authorizers"))
+    database = _mapping(check.value("database"))
     default = check.value("default_authorizer")
+    default = default if isinstance(default, str) else None
     problems = []
     for name, fn in sorted(functions.items()):
         where = sources.get(name) or f"function {name!r}"
-        access = fn.get("access") or {}
-        for table in sorted(access.get("tables") or {}):
+        problems.extend(_environment_secrets(check, name, fn, where))
+        access = _mapping(fn.get("access"))
+        for table in sorted(_mapping(access.get("tables"))):
             if table not in tables:
                 known = ", ".join(sorted(tables)) or "none"
                 problems.append(
                     f"{where}: access.tables names {table!r}, which {shown} does not define "
                     f"(tables: {known}); add it to tables there or fix the manifest."
                 )
-        if access.get("database") and not database.get("enabled", False):
+        if access.get("database") and database.get("enabled") not in _TRUE:
             problems.append(
                 f"{where}: access.database = true but {shown} has database.enabled = false; "
                 "enable the database there or drop the access."
@@ -220,11 +321,41 @@ def check_functions(
             "define it or pick one of those."
         )
     for auth_name, auth in sorted(authorizers.items()):
-        target = (auth or {}).get("function")
-        if (auth or {}).get("type") == "request" and target not in functions:
+        auth = _mapping(auth)
+        target = auth.get("function")
+        if auth.get("type") == "request" and target not in functions:
             known = ", ".join(sorted(functions)) or "none"
             problems.append(
                 f"{shown}: authorizers.{auth_name}.function = {target!r} is not a function in "
                 f"lambda_src/ (functions: {known}); name one of those."
             )
     _raise(problems, shown)
+    _raise(_terraform_problems(check, functions), shown)
+
+
+def _terraform_problems(check: TfvarsCheck, functions: Mapping[str, Mapping]) -> list[str]:
+    """What Terraform's plan of the inputs refuses (see plan_inputs)."""
+    terraform_dir = check.terraform_dir or check.path.parent.parent / "terraform"
+    root = check.root or terraform_dir.parent
+    try:
+        project = find_project(root)
+        app, work_dir = project.settings.app, project.env_dir(check.path.stem)
+    except UserInputError:  # a tfvars file outside a project: the default app name
+        app, work_dir = "deployer", root / ".deployer" / check.path.stem
+    generated = {"app": app, "environment": check.path.stem, "functions": dict(functions)}
+    mask = [
+        check.environ[f"TF_VAR_{v.name}"]
+        for v in check.variables.values()
+        if v.sensitive and check.environ.get(f"TF_VAR_{v.name}")
+    ]
+    return plan_inputs(
+        tfvars=check.path,
+        terraform_dir=terraform_dir,
+        root=root,
+        work_dir=work_dir / "inputs",
+        generated={k: v for k, v in generated.items() if k in check.variables},
+        environ=check.environ,
+        mask=mask,
+        values=check.values,
+        lines=check.lines,
+    )

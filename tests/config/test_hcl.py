@@ -79,7 +79,7 @@ def test_a_syntax_error_names_the_file_relative_to_root_and_the_line(tmp_path: P
         f"envs/dev.tfvars:2: not valid HCL ({error.reason}); fix the syntax "
         "(`terraform fmt` shows where)."
     )
-    assert "Unexpected token" in error.reason
+    assert error.reason == "unexpected '=' at column 10"  # a few words, not lark's dump
 
 
 def test_outside_root_the_full_path_is_named(tmp_path: Path) -> None:
@@ -97,9 +97,12 @@ def test_unreadable_and_undecodable_files_are_named_too(tmp_path: Path) -> None:
     ):
         read_hcl(folder, root=tmp_path)
     latin = tmp_path / "latin.tfvars"
-    latin.write_bytes('owner = "caf\xe9"\n'.encode("latin-1"))
-    with pytest.raises(HclSyntaxError, match=r"^latin\.tfvars: not valid HCL \(not UTF-8 text"):
+    latin.write_bytes('region = "a"\nowner = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(HclSyntaxError) as caught:
         read_hcl(latin, root=tmp_path)
+    assert caught.value.message == (
+        "latin.tfvars:2: is not UTF-8 text (byte 0xe9 at column 13); save the file as UTF-8."
+    )
 
 
 def test_threads_parsing_at_once_each_get_their_own_file() -> None:
@@ -151,13 +154,77 @@ def test_each_text_is_parsed_once_and_an_edited_file_again(
 
     monkeypatch.setattr(hcl, "_parse", counting)
     path = tmp_path / "cache-probe.tfvars"
-    path.write_text('region = "eu-west-1"\n', encoding="utf-8")
+    # A text of its own: another test of this process may have parsed a plain one already.
+    path.write_text(f'# {tmp_path}\nregion = "eu-west-1"\n', encoding="utf-8")
     first = read_hcl(path)
     second = read_hcl(path)
     assert first == second and len(parsed) == 1
     # Each caller has its own copy: changing one changes no later answer.
     second.values["region"] = "changed"
     assert read_hcl(path).values == {"region": "eu-west-1"}
-    path.write_text('region = "us-east-2"\n', encoding="utf-8")
+    path.write_text(f'# {tmp_path}\nregion = "us-east-2"\n', encoding="utf-8")
     assert read_hcl(path).values == {"region": "us-east-2"}
     assert len(parsed) == 2
+
+
+# --- what the parse tree adds: lines, duplicates, spans -------------------------------------
+
+
+def test_every_key_and_element_has_its_line() -> None:
+    doc = parse_hcl(
+        'region = "a"\ntables = {\n  items = {\n    attributes = [\n      { name = "id" },\n'
+        '    ]\n  }\n}\ntags = { "cost center" = 1 }\n',
+        shown="dev.tfvars",
+    )
+    assert doc.lines[("region",)] == 1 and doc.lines[("tables", "items")] == 3
+    assert doc.lines[("tables", "items", "attributes", 0, "name")] == 5
+    assert doc.lines[("tags", "cost center")] == 9
+
+
+def test_an_attribute_set_twice_is_an_error_naming_both_lines() -> None:
+    with pytest.raises(HclSyntaxError) as caught:
+        parse_hcl('region = "a"\n\nregion = "b"\n', shown="envs/dev.tfvars")
+    assert caught.value.message == (
+        "envs/dev.tfvars:3: region is set twice (first on line 1); remove one of them: each "
+        "attribute may be set once."
+    )
+    with pytest.raises(HclSyntaxError, match=r"^main\.tf:3: type is set twice"):
+        parse_hcl('variable "x" {\n  type = string\n  type = number\n}\n', shown="main.tf")
+    # An object may repeat a key as far as HCL goes (Terraform keeps the last): recorded.
+    doc = parse_hcl("tags = {\n  a = 1\n  a = 2\n}\n", shown="dev.tfvars")
+    assert doc.values == {"tags": {"a": 2}} and doc.duplicates == ((("tags", "a"), 3, 2),)
+
+
+def test_a_byte_order_mark_is_skipped_as_terraform_skips_it() -> None:
+    assert parse_hcl('\ufeffregion = "a"\n', shown="dev.tfvars").values == {"region": "a"}
+
+
+@pytest.mark.parametrize("depth", [300, 5000])
+def test_values_nested_too_deep_are_an_error_not_a_crash(depth: int) -> None:
+    text = "tags = " + "[" * depth + "]" * depth + "\n"
+    try:
+        doc = parse_hcl(text, shown="dev.tfvars")
+    except HclSyntaxError as error:
+        assert error.message == (
+            "dev.tfvars: its values are nested too deeply to read; flatten them."
+        )
+    else:
+        assert depth < 1000 and isinstance(doc.values["tags"], list)
+
+
+def test_blocks_and_references_know_their_spans() -> None:
+    text = (
+        'module "api" {\n  source = "../modules/http_api"\n'
+        "  routes = { for k, r in var.routes : k => module.fn[k].arn }\n"
+        '  name   = "${var.app}-${data.aws_region.current.name}"\n}\n'
+    )
+    doc = parse_hcl(text, shown="api.tf")
+    [block] = doc.body
+    assert (block.kind, block.name, block.labels, block.line) == ("block", "module", ("api",), 1)
+    assert text[block.start : block.open].strip() == 'module "api"'
+    assert [c.name for c in block.children] == ["source", "routes", "name"]
+    spans = {text[r.start : r.end]: r.parts for r in doc.references}
+    assert spans["module.fn[k].arn"] == ("module", "fn")
+    assert spans["data.aws_region.current.name"] == ("data", "aws_region", "current", "name")
+    assert spans["var.routes"] == ("var", "routes") and spans["var.app"] == ("var", "app")
+    assert "k" in spans  # the index inside a traversal is a reference of its own

@@ -334,3 +334,38 @@ def test_any_other_database_value_is_an_error_naming_the_choices(tmp_path, value
     message = _problem(tmp_path)
     assert "lambda_src/reader/function.toml" in message and "access.database" in message
     assert 'true (the application role), "owner"' in message
+
+
+@pytest.mark.parametrize(
+    "handler",
+    ["m" * 300 + ".handler", "a." * 5_000 + "h", "h" * 10_001],
+    ids=["module-longer-than-a-file-name", "deep-packages", "ten-thousand"],
+)
+def test_a_handler_longer_than_lambda_allows_is_an_error_before_any_file_is_read(
+    tmp_path, handler: str
+) -> None:
+    write_project(tmp_path, {"fn": simple_function(f'handler = "{handler}"\n')})
+    assert _problem(tmp_path) == (
+        f"lambda_src/fn/function.toml: handler is {len(handler)} characters; Lambda allows at "
+        'most 128: shorten it (module.function, e.g. handler = "handler.handler").'
+    )
+
+
+def test_a_handler_of_128_characters_is_looked_for(tmp_path) -> None:
+    module = "m" * 120  # + ".handler": 128
+    write_project(
+        tmp_path,
+        {"fn": {"function.toml": f'handler = "{module}.handler"\n', f"{module}.py": HANDLER}},
+    )
+    [spec] = _load(tmp_path)
+    assert len(spec.handler) == 128
+
+
+def test_a_manifest_that_is_not_utf8_names_its_line(tmp_path) -> None:
+    write_project(tmp_path, {"fn": {"handler.py": HANDLER}})
+    (tmp_path / "lambda_src/fn/function.toml").write_bytes(
+        b'memory = 128\ndescription = "caf\xe9"\n'
+    )
+    assert _problem(tmp_path) == (
+        "lambda_src/fn/function.toml:2: is not UTF-8 text; save it as UTF-8."
+    )

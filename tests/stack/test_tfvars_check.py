@@ -168,7 +168,7 @@ def test_literal_secret_names_line_and_tf_var_fix(stack: Path) -> None:
     )
     assert message == (
         "envs/dev.tfvars:3: db_password looks like a secret written in plain text; remove it "
-        "from the file and export TF_VAR_db_password instead (from your CI's secret store)."
+        "from the file: export TF_VAR_db_password instead (from your CI's secret store)."
     )
     assert "hunter22" not in message  # the error never repeats the secret
 
@@ -201,7 +201,7 @@ def test_secret_inside_a_list_of_objects_is_found(stack: Path) -> None:
         auth = { clients = [{ id = "web", client_secret = "s3cr3t-value" }] }
         """,
     )
-    assert "envs/dev.tfvars:2: auth.clients.client_secret looks like a secret" in message
+    assert "envs/dev.tfvars:2: auth.clients[0].client_secret looks like a secret" in message
 
 
 def test_secret_named_variables_without_a_literal_pass(stack: Path) -> None:
@@ -362,16 +362,18 @@ def test_request_authorizer_must_name_a_function(stack: Path) -> None:
 
 
 @pytest.mark.parametrize("env", ["dev", "qa", "preprod", "prod", "local"])
-def test_every_environment_of_the_repository_passes(env: str) -> None:
+def test_every_environment_of_the_repository_passes(env: str, project_copy: Path) -> None:
+    """Both passes: the deployer's own checks, and Terraform's plan of the inputs."""
     from deployer.config.project import find_project
     from deployer.functions.discovery import load_functions
 
-    project = find_project(REPO_ROOT)
+    project = find_project(project_copy)
     result = check_tfvars(
-        REPO_ROOT / "envs" / f"{env}.tfvars", REPO_ROOT / "terraform", root=REPO_ROOT
+        project_copy / "envs" / f"{env}.tfvars", project_copy / "terraform", root=project_copy
     )
     functions = {s.name: s.settings() for s in load_functions(project)}
     check_functions(result, functions, shown=f"envs/{env}.tfvars")
+    assert (project_copy / ".deployer" / env / "inputs" / "stack" / "variables.tf").is_file()
 
 
 def test_environments_differ_where_it_matters() -> None:
@@ -387,3 +389,154 @@ def test_environments_differ_where_it_matters() -> None:
     assert local["frontend"]["enabled"] is True  # the emulator serves Amplify sites
     assert local["database"]["enabled"] and local["database"]["skip_final_snapshot"]
     assert not local["database"]["deletion_protection"]
+
+
+# --- secrets in any case style, in tfvars and in function.toml --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("dbPassword", True),
+        ("DbSecret", True),
+        ("DBPassword", True),
+        ("DB_PASSWORD", True),
+        ("db-password-value", True),
+        ("GITHUB_TOKEN", True),
+        ("secret_key", True),
+        ("privateKeyPem", True),
+        ("dbPasswordArn", False),
+        ("DB_SECRET_TTL_SECONDS", False),  # a setting about a secret (lambda_src/customer_options)
+        ("MAX_TOKEN_BYTES", False),  # a limit (lambda_src/authorizer)
+        ("TOKEN_USE", False),
+        ("api_key_id", False),
+        ("PWD", False),
+    ],
+)
+def test_secret_names_in_any_case_style(name: str, secret: bool) -> None:
+    assert is_secret_name(name) is secret
+
+
+def test_a_camel_case_secret_in_tags_is_caught_with_its_line(stack: Path) -> None:
+    message = problem(stack, 'owner = "a"\nauth = {\n  tags = { dbPassword = "hunter2" }\n}\n')
+    assert message.startswith(
+        "envs/dev.tfvars:3: auth.tags.dbPassword looks like a secret written in plain text"
+    )
+    assert "Secrets Manager" in message and "hunter2" not in message
+
+
+def test_a_secret_in_a_functions_environment_names_the_manifest_and_line(stack: Path) -> None:
+    manifest = stack / "lambda_src" / "items" / "function.toml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text('[environment]\nLOG_LEVEL = "INFO"\nDB_PASSWORD = "hunter2"\n')
+    functions = {
+        "items": {**FUNCTIONS["items"], "environment": {"LOG_LEVEL": "INFO", "DB_PASSWORD": "x"}},
+        "authorizer": FUNCTIONS["authorizer"],
+    }
+    with pytest.raises(UserInputError) as caught:
+        check_functions(
+            check(stack, GOOD_ENV),
+            functions,
+            shown="envs/dev.tfvars",
+            sources={"items": "lambda_src/items/function.toml"},
+        )
+    assert caught.value.message.startswith(
+        "lambda_src/items/function.toml:3: environment.DB_PASSWORD looks like a secret written "
+        "in plain text"
+    )
+    assert "Secrets Manager" in caught.value.message and "DB_PASSWORD_SECRET_ARN" in (
+        caught.value.message
+    )
+
+
+# --- values against the root stack's own types -------------------------------------------------
+
+REAL = REPO_ROOT / "terraform"
+
+
+def real_problem(tmp_path: Path, text: str) -> str:
+    tfvars = tmp_path / "envs" / "dev.tfvars"
+    tfvars.parent.mkdir(parents=True, exist_ok=True)
+    tfvars.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    with pytest.raises(UserInputError) as caught:
+        check_tfvars(tfvars, REAL, root=tmp_path)
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "database = { deletion_protecton = true }",
+            "envs/dev.tfvars:1: database.deletion_protecton is not an attribute of database "
+            '(did you mean "deletion_protection"?): Terraform drops attributes its type does '
+            "not declare",
+        ),
+        (
+            'authorizers = {\n  lambda = { type = "jwt", isuer = "https://x/" }\n}',
+            "envs/dev.tfvars:2: authorizers.lambda.isuer is not an attribute of authorizers.lambda "
+            '(did you mean "issuer"?)',
+        ),
+        (
+            'tables = {\n  items = {\n    hash_key = "id"\n'
+            '    attributes = [{ nmae = "id", type = "S" }]\n  }\n}',
+            "envs/dev.tfvars:4: tables.items.attributes[0].nmae is not an attribute of "
+            'tables.items.attributes[0] (did you mean "name"?)',
+        ),
+        (
+            "alarms = { thresholds = { function_error = 1 } }",
+            "alarms.thresholds.function_error is not an attribute of alarms.thresholds (did you "
+            'mean "function_errors"?)',
+        ),
+    ],
+)
+def test_an_unknown_attribute_at_any_depth_is_an_error(tmp_path, text, expected) -> None:
+    assert expected in real_problem(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('authorizers = "lambda"', 'authorizers = "lambda" is not a map'),
+        ("database = true", "database = true is not an object"),
+        ("default_authorizer = []", "default_authorizer = [] is not a string"),
+        ("tables = 5", "tables = 5 is not a map"),
+        ('tables = { items = "x" }', 'tables.items = "x" is not an object'),
+        ('frontend_access_token = ["ghp_x"]', "frontend_access_token is not a string"),
+    ],
+)
+def test_values_of_the_wrong_type_are_errors_not_tracebacks(tmp_path, text, expected) -> None:
+    message = real_problem(tmp_path, text + "\n")
+    assert f"envs/dev.tfvars:1: {expected}" in message
+    assert "ghp_x" not in message  # a sensitive variable's value is never shown
+
+
+def test_values_terraform_converts_are_taken(tmp_path: Path) -> None:
+    tfvars = tmp_path / "envs" / "dev.tfvars"
+    tfvars.parent.mkdir(parents=True)
+    # Terraform converts all of these: "7" to a number, "true" to a bool, 5 to a string.
+    tfvars.write_text(
+        'log_retention_days = "7"\ntracing = "true"\ntags = { cost_center = 5 }\n'
+        "database = { enabled = null }\n",
+        encoding="utf-8",
+    )
+    assert check_tfvars(tfvars, REAL, root=tmp_path).values["log_retention_days"] == "7"
+
+
+def test_a_block_and_a_key_set_twice_are_errors(stack: Path) -> None:
+    message = problem(stack, 'owner = "a"\nauth {\n  x = 1\n}\ndatabase = { a = 1, a = 2 }\n')
+    assert "envs/dev.tfvars:2: auth { ... } is a block, which a tfvars file cannot hold" in message
+    assert (
+        "envs/dev.tfvars:5: database.a is set twice in one object (first on line 5); Terraform "
+        "keeps the last one without a word" in message
+    )
+
+
+def test_a_value_that_is_not_utf8_names_its_line(stack: Path) -> None:
+    path = stack / "envs" / "dev.tfvars"
+    path.write_bytes(b'owner = "a"\nregion = "caf\xe9"\n')
+    with pytest.raises(UserInputError) as caught:
+        check_tfvars(path, stack / "terraform", root=stack)
+    assert caught.value.message == (
+        "envs/dev.tfvars:2: is not UTF-8 text (byte 0xe9 at column 14); save the file as UTF-8."
+    )
