@@ -45,6 +45,7 @@ StreamCallback = Callable[[str, str], None]
 GENERATED_NAME = "generated.tfvars.json"
 PLAN_NAME = "plan.tfplan"
 INIT_RECORD = "init.json"
+VALIDATE_RECORD = "validated.sha256"  # the configuration the last passing validate saw
 LOCK_FILE = ".terraform.lock.hcl"
 # `terraform init` writes the dependency lock file into terraform/, which every environment
 # shares: inits run one at a time, plans side by side.
@@ -338,10 +339,31 @@ class Stack:
         return {name: out.get("value") for name, out in sorted(raw.items())}
 
     def validate(self) -> None:
-        """The tfvars checks, then `terraform validate` (no backend, no cloud, no emulator)."""
+        """The tfvars checks, then `terraform validate` (no backend, no cloud, no emulator),
+        skipped when the configuration it validated last time is unchanged."""
         self.check_inputs()
         terraform = self._adapter(os.environ)
+        record = self.dir / VALIDATE_RECORD
+        fingerprint = self._config_fingerprint(terraform)
+        if _read_bytes(record).decode(errors="replace") == fingerprint:
+            return  # the same .tf files, modules, Terraform and CLI config passed before
         terraform.init(backend=False)
         # A backend-less init replaces the recorded one: the next plan must init again.
         (self.dir / INIT_RECORD).unlink(missing_ok=True)
         terraform.validate()
+        # Taken again: the init may have written the dependency lock file.
+        atomic_write(record, self._config_fingerprint(terraform))
+
+    def _config_fingerprint(self, terraform: Terraform) -> str:
+        """What `terraform validate` reads: every .tf and test file of the root stack and the
+        modules, the Terraform version and the CLI config (which provider is installed)."""
+        files = []
+        for folder in (self.project.terraform_dir, self.project.root / "modules"):
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in (".tf", ".hcl") and ".terraform" not in path.parts:
+                    files += [str(path.relative_to(self.project.root)), _read_bytes(path)]
+        return _sha(
+            terraform.binary.version_text,
+            _read_bytes(terraform.cli_config),
+            *files,
+        )

@@ -234,6 +234,23 @@ def test_a_stale_plan_is_reported_never_replaced(stack_project: Path) -> None:
     assert (stack_project / ".deployer/state/dev.tfstate").read_text(encoding="utf-8") == before
 
 
+def test_validate_runs_terraform_again_only_when_the_configuration_changed(
+    stack_project: Path,
+) -> None:
+    project = find_project(stack_project)
+    first: list = []
+    Stack(project, "dev", stream=quiet(first)).validate()
+    assert any("The configuration is valid" in line for line, _ in first)
+    again: list = []
+    Stack(project, "dev", stream=quiet(again)).validate()
+    assert again == []  # the same files passed before: Terraform did not run
+    # A broken .tf file is seen at once: the record is of what passed, not a pass.
+    main = stack_project / "terraform" / "main.tf"
+    main.write_text(main.read_text(encoding="utf-8") + '\noutput "x" {\n', encoding="utf-8")
+    with pytest.raises(DeployerError):
+        Stack(project, "dev", stream=quiet([])).validate()
+
+
 def test_validate_checks_tfvars_before_terraform(stack_project: Path) -> None:
     (stack_project / "envs" / "dev.tfvars").write_text('greting = "x"\n', encoding="utf-8")
     stack = Stack(find_project(stack_project), "dev", stream=quiet([]))
