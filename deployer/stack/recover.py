@@ -83,9 +83,10 @@ def unmanaged_addresses(error_text: str) -> list[str]:
     return found
 
 
-def explain_unmanaged(error: TerraformError, env: str) -> TerraformError:
+def explain_unmanaged(error: TerraformError, env: str, *, emulated: bool = False) -> TerraformError:
     """`error` with a first sentence naming what exists outside the state, when that is
-    why it failed; else `error` itself."""
+    why it failed; else `error` itself. On an emulated environment it also offers the
+    reset: the emulator's resources and state go together."""
     addresses = unmanaged_addresses(error.stderr + "\n" + error.stdout)
     if not addresses:
         return error
@@ -96,6 +97,11 @@ def explain_unmanaged(error: TerraformError, env: str) -> TerraformError:
         f"{len(addresses)} resource(s) exist in AWS but not in {env}'s state ({shown}): a "
         "Terraform run that was killed created them and could not record them. Run "
         f"`deployer recover {env}` to bring them under management, then apply again"
+        + (
+            f" (or reset {env} with `deployer local stop`: its state and resources go together)"
+            if emulated
+            else ""
+        )
     )
     return TerraformError(
         error.command, error.returncode, error.stderr, error.stdout, summary=summary

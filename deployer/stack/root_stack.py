@@ -325,7 +325,8 @@ class Stack:
         try:
             self.connect().apply_plan(plan_file, lock_timeout=self.lock_timeout)
         except TerraformError as error:
-            raise explain_unmanaged(error, self.name) from None
+            emulated = is_emulated(self.project, self.name)
+            raise explain_unmanaged(error, self.name, emulated=emulated) from None
 
     def force_unlock(self, lock_id: str) -> None:
         """Release a state lock whose holder is dead (the lock error names its ID)."""

@@ -94,6 +94,7 @@ def test_an_apply_names_what_exists_outside_the_state_and_recover_brings_it_back
     for address in ADDRESSES:
         assert address in said
     assert "`deployer recover local`" in said
+    assert "`deployer local stop`" in said  # on local, the reset too
     assert "Traceback" not in refused.output
 
     recovered = run("recover", "local", "--auto-approve", "--json")
