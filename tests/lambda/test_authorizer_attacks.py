@@ -253,8 +253,8 @@ def test_with_no_time_left_no_fetch_is_tried(container, serve, key, caplog):
     server = serve("hang")
     container.env["JWKS_URL"] = server.url()
     elapsed = _denied_within(container, key, LambdaContext(0.3), caplog)
-    assert elapsed < 0.3
-    assert server.connections == 0
+    assert server.connections == 0  # no fetch was even started
+    assert elapsed < 2.0  # a fetch of the hanging server would never end
     failure = the_fetch_failure(caplog)
     assert (failure["error"], failure["deadline_seconds"]) == ("DeadlineExceeded", 0)
 
